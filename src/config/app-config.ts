@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export type Language = 'ru' | 'en';
+export const LANGUAGES: readonly Language[] = ['ru', 'en'];
+export type BotMode = 'polling' | 'webhook';
+
+/** The one typed configuration object, built once at boot from the environment (and `.env`). */
+export interface AppConfig {
+  botToken: string;
+  supportChatId: number;
+  telegramApiRoot: string;
+  /** Empty when the embedded PostgreSQL is to be used. */
+  databaseUrl: string;
+  embeddedDataDir: string;
+  skipMigrations: boolean;
+  botMode: BotMode;
+  webhookUrl: string;
+  webhookSecret: string;
+  port: number;
+  defaultLanguage: Language;
+  supportLanguage: Language;
+  categoriesFile: string;
+  autoCloseAfterMs: number;
+  openaiApiKey: string;
+  openaiBaseUrl: string;
+  openaiModel: string;
+  jobConcurrency: number;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/i;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `90s`, `30m`, `48h`, `7d` or plain milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = DURATION.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * UNIT_MS[(match[2] ?? 'ms').toLowerCase()];
+}
+
+/**
+ * Validates the environment and returns the config, or throws a ConfigError that lists every bad
+ * variable by name, so that an operator fixes `.env` in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const str = (name: string, fallback = ''): string => (env[name] ?? '').trim() || fallback;
+
+  const botToken = str('BOT_TOKEN');
+  if (!botToken) problems.push('BOT_TOKEN is required (the token BotFather gave you)');
+  else if (!/^\d+:[\w-]+$/.test(botToken)) problems.push('BOT_TOKEN does not look like a bot token (expected 123456:ABC-...)');
+
+  const supportChatRaw = str('SUPPORT_CHAT_ID');
+  let supportChatId = 0;
+  if (!supportChatRaw) problems.push('SUPPORT_CHAT_ID is required (the id of the support supergroup, e.g. -1001234567890)');
+  else if (!/^-100\d+$/.test(supportChatRaw))
+    problems.push(`SUPPORT_CHAT_ID must be a supergroup id starting with -100, got "${supportChatRaw}"`);
+  else supportChatId = Number(supportChatRaw);
+
+  const telegramApiRoot = str('TELEGRAM_API_ROOT', 'https://api.telegram.org').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s]+$/.test(telegramApiRoot)) problems.push(`TELEGRAM_API_ROOT must be an http(s) URL, got "${telegramApiRoot}"`);
+
+  const databaseUrl = str('DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    problems.push('DATABASE_URL must be a postgres:// URL (or unset for the embedded database)');
+
+  const botMode = str('BOT_MODE', 'polling').toLowerCase();
+  if (botMode !== 'polling' && botMode !== 'webhook') problems.push(`BOT_MODE must be "polling" or "webhook", got "${botMode}"`);
+  const webhookUrl = str('WEBHOOK_URL');
+  const webhookSecret = str('WEBHOOK_SECRET');
+  if (botMode === 'webhook') {
+    if (!/^https?:\/\/[^\s]+$/.test(webhookUrl)) problems.push('WEBHOOK_URL is required in webhook mode (the public https URL Telegram posts to)');
+    if (!/^[A-Za-z0-9_-]{1,256}$/.test(webhookSecret))
+      problems.push('WEBHOOK_SECRET is required in webhook mode: 1-256 characters of A-Z a-z 0-9 _ -');
+  }
+
+  const port = Number(str('PORT', '3000'));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be a port number, got "${str('PORT')}"`);
+
+  const language = (name: string, fallback: string): Language => {
+    const value = str(name, fallback).toLowerCase();
+    if (!(LANGUAGES as readonly string[]).includes(value)) {
+      problems.push(`${name} must be one of ${LANGUAGES.join(', ')}, got "${value}"`);
+      return 'en';
+    }
+    return value as Language;
+  };
+  const defaultLanguage = language('DEFAULT_LANGUAGE', 'ru');
+  const supportLanguage = language('SUPPORT_LANGUAGE', defaultLanguage);
+
+  const autoCloseRaw = str('AUTO_CLOSE_AFTER', '48h');
+  const autoCloseAfterMs = parseDuration(autoCloseRaw);
+  if (autoCloseAfterMs === undefined) problems.push(`AUTO_CLOSE_AFTER must be a duration like 48h or 30m, got "${autoCloseRaw}"`);
+
+  const categoriesFile = resolve(str('CATEGORIES_FILE', 'catalog/categories.json'));
+  if (!existsSync(categoriesFile)) problems.push(`CATEGORIES_FILE not found: ${str('CATEGORIES_FILE', 'catalog/categories.json')}`);
+
+  const jobConcurrency = Number(str('JOB_CONCURRENCY', '8'));
+  if (!Number.isInteger(jobConcurrency) || jobConcurrency < 1 || jobConcurrency > 64)
+    problems.push('JOB_CONCURRENCY must be an integer between 1 and 64');
+
+  const logLevel = str('LOG_LEVEL', 'log').toLowerCase();
+  if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel))
+    problems.push('LOG_LEVEL must be one of error, warn, log, debug, verbose');
+
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    botToken,
+    supportChatId,
+    telegramApiRoot,
+    databaseUrl,
+    embeddedDataDir: resolve(str('EMBEDDED_DATABASE_DIR', 'data/postgres')),
+    skipMigrations: ['1', 'true', 'yes'].includes(str('DB_SKIP_MIGRATIONS').toLowerCase()),
+    botMode: botMode as BotMode,
+    webhookUrl,
+    webhookSecret,
+    port,
+    defaultLanguage,
+    supportLanguage,
+    categoriesFile,
+    autoCloseAfterMs: autoCloseAfterMs ?? 0,
+    openaiApiKey: str('OPENAI_API_KEY'),
+    openaiBaseUrl: str('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
+    openaiModel: str('OPENAI_MODEL', 'gpt-4o-mini'),
+    jobConcurrency,
+    logLevel: logLevel as AppConfig['logLevel'],
+  };
+}

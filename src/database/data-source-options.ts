@@ -1,0 +1,20 @@
+import { DataSourceOptions } from 'typeorm';
+import { Customer } from '../tickets/customer.entity';
+import { TicketMessage } from '../tickets/ticket-message.entity';
+import { Ticket } from '../tickets/ticket.entity';
+import { migrations } from './migrations';
+
+export const entities = [Customer, Ticket, TicketMessage];
+
+/** The DataSource options shared by the app, the TypeORM CLI (ormconfig.ts) and the tests. */
+export function dataSourceOptions(url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsTransactionMode: 'each',
+    extra: { max: 20, application_name: 'helpdesk' },
+  };
+}

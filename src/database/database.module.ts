@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source-options';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.databaseUrl),
+        migrationsRun: !config.skipMigrations,
+        // Fail fast with a clear error instead of TypeORM's default 9 retries × 3 s.
+        retryAttempts: 2,
+        retryDelay: 1000,
+        logging: ['error', 'migration'],
+      }),
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { TicketsModule } from '../tickets/tickets.module';
+import { TicketSyncJob } from './jobs/ticket-sync.job';
+import { SyncSweeper } from './sync-sweeper.service';
+
+/** The support group side: topics, their cards, and the copies of customer messages. */
+@Module({
+  imports: [TicketsModule],
+  providers: [TicketSyncJob, SyncSweeper],
+})
+export class ForumModule {}

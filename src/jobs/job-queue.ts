@@ -1,0 +1,33 @@
+import type { EntityManager } from 'typeorm';
+
+/** Every durable job, by name, with its payload. */
+export interface JobMap {
+  /** Make the ticket's topic exist and copy its pending customer messages into it, in order. */
+  'ticket.sync': { ticketId: number };
+}
+export type JobName = keyof JobMap;
+export const JOB_NAMES: readonly JobName[] = ['ticket.sync'];
+
+export interface SendOptions {
+  /** Write the job in this transaction: it exists exactly when the data it follows from does. */
+  tx?: EntityManager;
+  startAfterSeconds?: number;
+  /** A key and window within which a second identical job is not created. */
+  singleton?: { key: string; seconds: number };
+}
+
+export interface JobContext {
+  id: string;
+  retryCount: number;
+}
+
+export type JobHandler<N extends JobName> = (data: JobMap[N], job: JobContext) => Promise<void>;
+
+/** The port every module uses for durable work; pg-boss in the app, a synchronous driver in unit tests. */
+export abstract class JobQueue {
+  abstract send<N extends JobName>(name: N, data: JobMap[N], options?: SendOptions): Promise<void>;
+  /** Wakes this instance's workers of a queue at once instead of at their next poll (call after COMMIT). */
+  abstract wake(name: JobName): void;
+  /** Registers the handler; workers start when the application has bootstrapped. */
+  abstract handle<N extends JobName>(name: N, handler: JobHandler<N>): void;
+}

@@ -1,0 +1,108 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions } from './job-queue';
+
+/** Retry policy per queue: quick first retries, then backing off; the sweeper catches anything beyond. */
+const QUEUE_OPTIONS: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {
+  'ticket.sync': { retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
+};
+
+/** Adapts a TypeORM transaction to the executor pg-boss accepts, so a job commits or rolls back with the data. */
+function executorOf(manager: EntityManager): PgBoss.Db {
+  const runner = manager.queryRunner;
+  if (!runner) throw new Error('JobQueue.send({ tx }) needs a transactional EntityManager');
+  return {
+    executeSql: async (text: string, values: unknown[]) => {
+      const result = await runner.query(text, values, true);
+      return { rows: result.records ?? [] };
+    },
+  };
+}
+
+@Injectable()
+export class PgBossJobQueue extends JobQueue implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('Jobs');
+  private readonly boss: PgBoss;
+  private readonly handlers = new Map<JobName, JobHandler<JobName>>();
+  private readonly workerIds = new Map<JobName, string[]>();
+  private started = false;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, dataSource: DataSource) {
+    super();
+    const options = dataSource.options as { url?: string };
+    this.boss = new PgBoss({
+      connectionString: options.url,
+      schema: 'pgboss',
+      application_name: 'helpdesk-jobs',
+      max: Math.max(4, config.jobConcurrency + 2),
+      supervise: true,
+      schedule: false,
+      migrate: true,
+    });
+    this.boss.on('error', (error) => this.logger.error(`pg-boss: ${error.message}`));
+  }
+
+  /** Creates the queues before anything can send to them (pg-boss drops sends to unknown queues silently). */
+  async onModuleInit(): Promise<void> {
+    await this.boss.start();
+    for (const name of JOB_NAMES) {
+      const existing = await this.boss.getQueue(name);
+      if (existing) await this.boss.updateQueue(name, { name, ...QUEUE_OPTIONS[name] });
+      else await this.boss.createQueue(name, { name, policy: 'standard', ...QUEUE_OPTIONS[name] });
+    }
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const [name, handler] of this.handlers) {
+      const ids: string[] = [];
+      for (let i = 0; i < this.config.jobConcurrency; i++) {
+        ids.push(
+          await this.boss.work<JobMap[JobName]>(name, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async (jobs) => {
+            for (const job of jobs) await this.run(name, handler, job);
+          }),
+        );
+      }
+      this.workerIds.set(name, ids);
+    }
+    this.started = true;
+  }
+
+  handle<N extends JobName>(name: N, handler: JobHandler<N>): void {
+    this.handlers.set(name, handler as unknown as JobHandler<JobName>);
+  }
+
+  async send<N extends JobName>(name: N, data: JobMap[N], options: SendOptions = {}): Promise<void> {
+    const sendOptions: PgBoss.SendOptions = {};
+    if (options.tx) sendOptions.db = executorOf(options.tx);
+    if (options.startAfterSeconds) sendOptions.startAfter = options.startAfterSeconds;
+    if (options.singleton) {
+      sendOptions.singletonKey = options.singleton.key;
+      sendOptions.singletonSeconds = options.singleton.seconds;
+    }
+    await this.boss.send(name, data, sendOptions);
+  }
+
+  wake(name: JobName): void {
+    if (!this.started) return;
+    for (const id of this.workerIds.get(name) ?? []) this.boss.notifyWorker(id);
+  }
+
+  /** Stops fetching, waits (bounded) for running jobs; unfinished ones are retried by whichever instance runs next. */
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, timeout: 15_000, close: true });
+  }
+
+  private async run(name: JobName, handler: JobHandler<JobName>, job: PgBoss.JobWithMetadata<JobMap[JobName]>): Promise<void> {
+    const started = performance.now();
+    try {
+      await handler(job.data, { id: job.id, retryCount: job.retryCount });
+      this.logger.debug(`${name} ${JSON.stringify(job.data)} done in ${Math.round(performance.now() - started)} ms`);
+    } catch (error) {
+      const attempt = `attempt ${job.retryCount + 1}/${job.retryLimit + 1}`;
+      this.logger.warn(`${name} ${JSON.stringify(job.data)} failed (${attempt}): ${(error as Error).message}`);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { loadEnvFile } from './config/env-file';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { BotRunner } from './telegram/bot-runner.service';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function bootstrap(): Promise<void> {
+  let config: AppConfig;
+  try {
+    loadEnvFile();
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`Configuration error: ${error.problems.join('; ')}. See README.md, "Configuration".`);
+    fail(`Configuration error: ${(error as Error).message}`);
+  }
+  const logger = new Logger('Main');
+  Logger.overrideLogger(LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1));
+
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.databaseUrl) {
+    const dbLogger = new Logger('EmbeddedPostgres');
+    embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDataDir, log: (line) => dbLogger.debug(line) }).catch((error: Error) =>
+      fail(`Could not start the embedded PostgreSQL: ${error.message}`),
+    );
+    config = { ...config, databaseUrl: embedded.url };
+    logger.log(`DATABASE_URL is not set: using the embedded PostgreSQL in ${config.embeddedDataDir}`);
+  }
+
+  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: false, abortOnError: false });
+  let closing: Promise<void> | undefined;
+  const shutdown = (reason: string, code: number) => {
+    closing ??= (async () => {
+      logger.log(`shutting down (${reason})`);
+      await app.close().catch((error: Error) => logger.error(`shutdown: ${error.message}`));
+      await embedded?.stop();
+      process.exit(code);
+    })();
+    return closing;
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  app.get(BotRunner).onFatal((error) => void shutdown(`Telegram: ${error.message}`, 1));
+
+  await app.listen(config.port, '0.0.0.0');
+  logger.log(`helpdesk is up (${config.botMode} mode, HTTP on port ${config.port})`);
+}
+
+bootstrap().catch((error: Error) => fail(`Startup failed: ${error.message}`));

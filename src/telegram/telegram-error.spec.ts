@@ -1,0 +1,26 @@
+import { classifyTelegramError } from './telegram-error';
+
+const api = (error_code: number, description: string, parameters?: object) => ({ response: { ok: false, error_code, description, parameters } });
+
+describe('classifyTelegramError', () => {
+  it.each([
+    [api(429, 'Too Many Requests: retry after 7', { retry_after: 7 }), 'retry-after'],
+    [api(502, 'Bad Gateway'), 'transient'],
+    [api(400, 'Bad Request: message thread not found'), 'thread-gone'],
+    [api(400, 'Bad Request: TOPIC_DELETED'), 'thread-gone'],
+    [api(400, 'Bad Request: TOPIC_CLOSED'), 'topic-closed'],
+    [api(403, 'Forbidden: bot was blocked by the user'), 'blocked'],
+    [api(403, 'Forbidden: user is deactivated'), 'blocked'],
+    [api(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same'), 'not-modified'],
+    [api(400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0"), 'bad-request'],
+    [{ name: 'FetchError', code: 'ECONNRESET', message: 'socket hang up' }, 'transient'],
+  ])('classifies %j as %s', (raw, kind) => {
+    expect(classifyTelegramError('sendMessage', raw).kind).toBe(kind);
+  });
+
+  it('keeps retry_after in seconds', () => {
+    const error = classifyTelegramError('sendMessage', api(429, 'Too Many Requests: retry after 7', { retry_after: 7 }));
+    expect(error.retryAfterSeconds).toBe(7);
+    expect(error.retriable).toBe(true);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Every Telegram failure is classified once, here; the rest of the code acts on the class and never
+ * string-matches Telegram's error texts.
+ */
+export type TelegramErrorKind =
+  | 'retry-after' // 429: wait parameters.retry_after, then the same call again
+  | 'transient' // 5xx, network errors: back off and retry
+  | 'thread-gone' // the forum topic was deleted
+  | 'topic-closed' // the forum topic is closed
+  | 'blocked' // the user blocked the bot or is gone
+  | 'not-modified' // an edit that changes nothing: success for our purposes
+  | 'bad-request'; // anything else: retrying the same call will not help
+
+export class TelegramCallError extends Error {
+  constructor(
+    readonly method: string,
+    readonly kind: TelegramErrorKind,
+    readonly code: number | undefined,
+    readonly description: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`${method}: ${code ?? 'network'} ${description}`);
+    this.name = 'TelegramCallError';
+  }
+
+  get retriable(): boolean {
+    return this.kind === 'retry-after' || this.kind === 'transient';
+  }
+}
+
+interface TelegrafLikeError {
+  name?: string;
+  code?: number | string;
+  message?: string;
+  description?: string;
+  parameters?: { retry_after?: number };
+  response?: { error_code?: number; description?: string; parameters?: { retry_after?: number } };
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+export function classifyTelegramError(method: string, raw: unknown): TelegramCallError {
+  if (raw instanceof TelegramCallError) return raw;
+  const error = (raw ?? {}) as TelegrafLikeError;
+  const response = error.response;
+  if (response && typeof response.error_code === 'number') {
+    const code = response.error_code;
+    const description = response.description ?? '';
+    const text = description.toLowerCase();
+    let kind: TelegramErrorKind = 'bad-request';
+    if (code === 429) kind = 'retry-after';
+    else if (code >= 500) kind = 'transient';
+    else if (text.includes('message thread not found') || text.includes('topic_deleted')) kind = 'thread-gone';
+    else if (text.includes('topic_closed')) kind = 'topic-closed';
+    else if (code === 403 && (text.includes('blocked') || text.includes('deactivated') || text.includes("can't initiate"))) kind = 'blocked';
+    else if (text.includes('not modified') || text.includes('topic_not_modified')) kind = 'not-modified';
+    const retryAfter = response.parameters?.retry_after ?? (kind === 'retry-after' ? 1 : undefined);
+    return new TelegramCallError(method, kind, code, description, retryAfter);
+  }
+  const networkCode = typeof error.code === 'string' ? error.code : undefined;
+  if (error.name === 'FetchError' || error.name === 'AbortError' || (networkCode && NETWORK_CODES.has(networkCode))) {
+    return new TelegramCallError(method, 'transient', undefined, error.message ?? 'network error');
+  }
+  return new TelegramCallError(method, 'transient', undefined, error.message ?? String(raw));
+}

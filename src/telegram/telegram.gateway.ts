@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Telegram } from 'telegraf';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import type { Opts, Telegram as Methods } from 'telegraf/typings/core/types/typegram';
+import { TelegramCallError, classifyTelegramError } from './telegram-error';
+
+type Method = keyof Methods;
+type Result<M extends Method> = ReturnType<Methods[M]>;
+
+/**
+ * Who is waiting for a call. Customer-facing sends (acknowledgements, agent answers) are `customer`;
+ * support-group traffic (topics, copies, renames) is `group`. The lane is the seam for priorities.
+ */
+export type Lane = 'customer' | 'group';
+
+export interface CallOptions {
+  lane?: Lane;
+  /** How many times a 429 or a transient failure is retried inside this call before it is thrown. */
+  retries?: number;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+/** A retry_after longer than this is not waited out inline; the caller (a durable job) retries later. */
+const MAX_INLINE_WAIT_S = 10;
+
+/**
+ * The one door for every outbound Telegram call: timeouts, error classification and retries live
+ * here, so that no service talks to telegraf directly.
+ */
+@Injectable()
+export class TelegramGateway {
+  private readonly logger = new Logger('Telegram');
+  private readonly client: Telegram;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    // Its own client (not the bot's), so update handling and outbound traffic stay separate concerns.
+    this.client = new Telegram(config.botToken, { apiRoot: config.telegramApiRoot, webhookReply: false });
+  }
+
+  async call<M extends Method>(method: M, payload: Opts<M>, options: CallOptions = {}): Promise<Result<M>> {
+    const retries = options.retries ?? 2;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(method, payload);
+      } catch (raw) {
+        const error = classifyTelegramError(method, raw);
+        const canWait = error.kind === 'transient' || (error.kind === 'retry-after' && (error.retryAfterSeconds ?? 1) <= MAX_INLINE_WAIT_S);
+        if (!canWait || attempt >= retries) throw error;
+        const delayMs =
+          error.kind === 'retry-after' ? (error.retryAfterSeconds ?? 1) * 1000 : Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random());
+        this.logger.warn(`${method} ${error.kind} (${error.description}); retrying in ${Math.round(delayMs)} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  sendMessage(chatId: number, text: string, extra: Omit<Opts<'sendMessage'>, 'chat_id' | 'text'> = {}, options?: CallOptions) {
+    return this.call('sendMessage', { chat_id: chatId, text, parse_mode: 'HTML', ...extra }, options);
+  }
+
+  copyMessage(chatId: number, fromChatId: number, messageId: number, extra: Partial<Opts<'copyMessage'>> = {}, options?: CallOptions) {
+    return this.call('copyMessage', { chat_id: chatId, from_chat_id: fromChatId, message_id: messageId, ...extra }, options);
+  }
+
+  editMessageText(chatId: number, messageId: number, text: string, extra: Partial<Opts<'editMessageText'>> = {}, options?: CallOptions) {
+    return this.call('editMessageText', { chat_id: chatId, message_id: messageId, text, parse_mode: 'HTML', ...extra }, options).catch(
+      (error: TelegramCallError) => {
+        if (error.kind === 'not-modified') return true;
+        throw error;
+      },
+    );
+  }
+
+  answerCallbackQuery(id: string, text?: string) {
+    return this.call('answerCallbackQuery', { callback_query_id: id, text }, { lane: 'customer', retries: 0 }).catch(
+      (error: TelegramCallError) => this.logger.debug(`answerCallbackQuery failed: ${error.message}`),
+    );
+  }
+
+  createForumTopic(chatId: number, name: string, options?: CallOptions) {
+    return this.call('createForumTopic', { chat_id: chatId, name }, { lane: 'group', ...options });
+  }
+
+  private once<M extends Method>(method: M, payload: Opts<M>): Promise<Result<M>> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    return this.client
+      .callApi(method, payload, { signal: controller.signal as never })
+      .finally(() => clearTimeout(timer)) as Promise<Result<M>>;
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { TelegrafModule } from 'nestjs-telegraf';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { BotRunner } from './bot-runner.service';
+import { TelegramCoreModule } from './telegram-core.module';
+import { UpdatePipeline } from './update-pipeline';
+
+/** The Telegraf wiring: the bot instance, its first middleware, and when it takes updates. */
+@Module({
+  imports: [
+    TelegramCoreModule,
+    TelegrafModule.forRootAsync({
+      imports: [TelegramCoreModule],
+      inject: [APP_CONFIG, UpdatePipeline],
+      useFactory: (config: AppConfig, pipeline: UpdatePipeline) => ({
+        token: config.botToken,
+        launchOptions: false,
+        middlewares: [pipeline.middleware],
+        options: { telegram: { apiRoot: config.telegramApiRoot, webhookReply: false }, handlerTimeout: 60_000 },
+      }),
+    }),
+  ],
+  providers: [BotRunner],
+  exports: [BotRunner],
+})
+export class TelegramModule {}

@@ -1,0 +1,78 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { APP_CONFIG, AppConfig, LANGUAGES, Language } from '../config/app-config';
+
+export interface CatalogEntry {
+  id: string;
+  title: Record<Language, string>;
+  subcategories?: CatalogEntry[];
+}
+
+/** Ids travel in callback data (64 bytes at most), so they are short slugs. */
+const ID = /^[a-z0-9_-]{1,24}$/;
+
+export class CatalogError extends Error {}
+
+/** Validates the operator-edited catalog and returns its categories, or throws naming the exact problem. */
+export function parseCatalog(json: string, file: string): CatalogEntry[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (error) {
+    throw new CatalogError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  const categories = (data as { categories?: unknown })?.categories;
+  if (!Array.isArray(categories) || categories.length === 0) throw new CatalogError(`${file} must have a non-empty "categories" array`);
+  const check = (entry: unknown, where: string, depth: number): CatalogEntry => {
+    const e = entry as Partial<CatalogEntry>;
+    if (typeof e?.id !== 'string' || !ID.test(e.id)) throw new CatalogError(`${file}: ${where} needs an "id" of 1-24 characters a-z 0-9 _ -`);
+    for (const language of LANGUAGES) {
+      const title = e.title?.[language];
+      if (typeof title !== 'string' || !title.trim() || title.length > 60)
+        throw new CatalogError(`${file}: ${where} ("${e.id}") needs a title.${language} of 1-60 characters`);
+    }
+    if (e.subcategories !== undefined) {
+      if (depth > 0) throw new CatalogError(`${file}: ${where} ("${e.id}") is a subcategory and cannot have subcategories`);
+      if (!Array.isArray(e.subcategories)) throw new CatalogError(`${file}: ${where} ("${e.id}").subcategories must be an array`);
+      const subs = e.subcategories.map((s, i) => check(s, `${where}.subcategories[${i}]`, depth + 1));
+      unique(subs, `${where} ("${e.id}")`);
+      return { id: e.id, title: e.title as Record<Language, string>, subcategories: subs.length ? subs : undefined };
+    }
+    return { id: e.id, title: e.title as Record<Language, string> };
+  };
+  const parsed = categories.map((c, i) => check(c, `categories[${i}]`, 0));
+  unique(parsed, 'categories');
+  return parsed;
+
+  function unique(entries: CatalogEntry[], where: string) {
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      if (seen.has(entry.id)) throw new CatalogError(`${file}: ${where} has the id "${entry.id}" twice`);
+      seen.add(entry.id);
+    }
+  }
+}
+
+/** The category tree customers choose from, loaded once from CATEGORIES_FILE. */
+@Injectable()
+export class CategoryCatalog {
+  readonly categories: CatalogEntry[];
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.categories = parseCatalog(readFileSync(config.categoriesFile, 'utf8'), config.categoriesFile);
+  }
+
+  find(categoryId: string | null | undefined, subcategoryId?: string | null): { category?: CatalogEntry; subcategory?: CatalogEntry } {
+    const category = this.categories.find((c) => c.id === categoryId);
+    const subcategory = subcategoryId ? category?.subcategories?.find((s) => s.id === subcategoryId) : undefined;
+    return { category, subcategory };
+  }
+
+  /** "Payments and refunds › Refund" in the given language, or the raw ids if the catalog changed since. */
+  label(language: Language, categoryId: string | null, subcategoryId?: string | null): string {
+    const { category, subcategory } = this.find(categoryId, subcategoryId);
+    const first = category?.title[language] ?? categoryId ?? '—';
+    if (!subcategoryId) return first;
+    return `${first} › ${subcategory?.title[language] ?? subcategoryId}`;
+  }
+}

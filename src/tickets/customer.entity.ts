@@ -1,0 +1,57 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { Language } from '../config/app-config';
+import { bigintNumber } from '../database/bigint.transformer';
+
+/** Where a customer without an open ticket stands in the intake dialogue. */
+export type IntakeStep = 'language' | 'category' | 'describe' | 'idle';
+
+/** A message written before the customer chose a category; it opens the ticket once they do. */
+export interface DraftMessage {
+  messageId: number;
+  kind: string;
+  text: string | null;
+  mediaGroupId: string | null;
+}
+
+@Entity('customers')
+export class Customer {
+  /** The Telegram user id, which is also the id of the private chat with the bot. */
+  @PrimaryColumn({ type: 'bigint', transformer: bigintNumber })
+  id: number;
+
+  @Column({ name: 'first_name', type: 'text' })
+  firstName: string;
+
+  @Column({ name: 'last_name', type: 'text', nullable: true })
+  lastName: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  username: string | null;
+
+  @Column({ name: 'language_code', type: 'text', nullable: true })
+  languageCode: string | null;
+
+  @Column({ type: 'text' })
+  language: Language;
+
+  @Column({ type: 'text' })
+  step: IntakeStep;
+
+  @Column({ type: 'text', nullable: true })
+  category: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  subcategory: string | null;
+
+  @Column({ type: 'jsonb' })
+  draft: DraftMessage[];
+
+  @Column({ name: 'blocked_at', type: 'timestamptz', nullable: true })
+  blockedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,54 @@
+import { Column, CreateDateColumn, Entity, Generated, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { Language } from '../config/app-config';
+import { bigintNumber } from '../database/bigint.transformer';
+
+export type TicketStatus = 'open' | 'closed';
+
+@Entity('tickets')
+export class Ticket {
+  /** Also the ticket number customers and agents see (#42). */
+  @PrimaryColumn({ type: 'bigint', transformer: bigintNumber })
+  @Generated('increment')
+  id: number;
+
+  @Column({ name: 'customer_id', type: 'bigint', transformer: bigintNumber })
+  customerId: number;
+
+  @Column({ type: 'text' })
+  status: TicketStatus;
+
+  @Column({ type: 'text' })
+  language: Language;
+
+  @Column({ type: 'text' })
+  category: string;
+
+  @Column({ type: 'text', nullable: true })
+  subcategory: string | null;
+
+  /** The forum topic (`message_thread_id`) in the support group; null until it is created. */
+  @Column({ name: 'thread_id', type: 'integer', nullable: true })
+  threadId: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  title: string | null;
+
+  @Column({ name: 'card_message_id', type: 'integer', nullable: true })
+  cardMessageId: number | null;
+
+  /** How many times createForumTopic was attempted; more than one successful attempt is a duplicate topic. */
+  @Column({ name: 'topic_attempts', type: 'integer' })
+  topicAttempts: number;
+
+  @Column({ name: 'ack_message_id', type: 'integer', nullable: true })
+  ackMessageId: number | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt: Date | null;
+}

@@ -1,0 +1,147 @@
+import { Action, Ctx, Next, On, Start, Update } from 'nestjs-telegraf';
+import type { Context } from 'telegraf';
+import type { CallbackQuery, InlineKeyboardMarkup } from 'telegraf/types';
+import { Language } from '../config/app-config';
+import { escapeHtml } from '../telegram/html';
+import { I18n } from '../telegram/i18n/i18n.service';
+import { TelegramGateway } from '../telegram/telegram.gateway';
+import { CategoryCatalog } from './category-catalog.service';
+import { Customer } from './customer.entity';
+import { toIncoming } from './incoming-message';
+import { CALLBACK, IntakeKeyboards } from './intake-keyboards';
+import { ReceiveResult, TicketsService } from './tickets.service';
+
+type NextFn = () => Promise<void>;
+type ActionContext = Context & { match: RegExpExecArray };
+
+const START = /^\/start(@\w+)?(\s|$)/;
+
+/**
+ * The customer's private chat: /start, language and category buttons, and the messages that open and
+ * feed tickets. Each handler does one short transaction and at most one or two sends, then returns.
+ */
+@Update()
+export class TicketsUpdate {
+  constructor(
+    private readonly tickets: TicketsService,
+    private readonly gateway: TelegramGateway,
+    private readonly i18n: I18n,
+    private readonly keyboards: IntakeKeyboards,
+    private readonly catalog: CategoryCatalog,
+  ) {}
+
+  @Start()
+  async onStart(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
+    if (ctx.chat?.type !== 'private' || !ctx.from) return next();
+    const result = await this.tickets.start(ctx.update.update_id, ctx.from);
+    if (result.outcome === 'duplicate') return;
+    const { customer, openTicket } = result;
+    if (openTicket) {
+      await this.send(customer.id, this.i18n.t(customer.language, 'start.openTicket', { ticket: openTicket.id }));
+      return;
+    }
+    await this.send(customer.id, this.greeting(customer), this.keyboards.languages(customer.language));
+  }
+
+  @Action(CALLBACK.language)
+  async onLanguage(@Ctx() ctx: ActionContext): Promise<void> {
+    const language = ctx.match[1] as Language;
+    const result = await this.tickets.chooseLanguage(ctx.update.update_id, ctx.from!, language);
+    await this.answer(ctx);
+    if (result.outcome === 'duplicate') return;
+    await this.show(ctx, this.i18n.t(language, 'category.choose'), this.keyboards.categories(language));
+  }
+
+  @Action(CALLBACK.category)
+  async onCategory(@Ctx() ctx: ActionContext): Promise<void> {
+    const { category } = this.catalog.find(ctx.match[1]);
+    if (category?.subcategories) {
+      const result = await this.tickets.moveTo(ctx.update.update_id, ctx.from!, 'category');
+      await this.answer(ctx);
+      if (result.outcome === 'duplicate') return;
+      const language = result.customer.language;
+      await this.show(ctx, this.i18n.t(language, 'category.chooseSub', { category: category.title[language] }), this.keyboards.subcategories(language, category.id));
+      return;
+    }
+    await this.choose(ctx, ctx.match[1], null);
+  }
+
+  @Action(CALLBACK.subcategory)
+  async onSubcategory(@Ctx() ctx: ActionContext): Promise<void> {
+    await this.choose(ctx, ctx.match[1], ctx.match[2]);
+  }
+
+  @Action(CALLBACK.back)
+  async onBack(@Ctx() ctx: ActionContext): Promise<void> {
+    const to = ctx.match[1] === 'lang' ? 'language' : 'category';
+    const result = await this.tickets.moveTo(ctx.update.update_id, ctx.from!, to);
+    await this.answer(ctx);
+    if (result.outcome === 'duplicate') return;
+    const { customer } = result;
+    if (to === 'language') await this.show(ctx, this.greeting(customer), this.keyboards.languages(customer.language));
+    else await this.show(ctx, this.i18n.t(customer.language, 'category.choose'), this.keyboards.categories(customer.language));
+  }
+
+  @On('message')
+  async onMessage(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
+    const message = ctx.message;
+    if (ctx.chat?.type !== 'private' || !message || ('text' in message && START.test(message.text))) return next();
+    const incoming = toIncoming(ctx.update.update_id, message);
+    if (!incoming) return;
+    const result = await this.tickets.receive(incoming);
+    if (result.outcome === 'needs-category') {
+      const { customer } = result;
+      await this.send(
+        customer.id,
+        this.i18n.t(customer.language, 'category.chooseFirst') + '\n\n' + this.i18n.t(customer.language, 'category.choose'),
+        this.keyboards.categories(customer.language),
+      );
+    }
+  }
+
+  private async choose(ctx: ActionContext, categoryId: string, subcategoryId: string | null): Promise<void> {
+    const { category, subcategory } = this.catalog.find(categoryId, subcategoryId);
+    if (!category || (subcategoryId && !subcategory)) {
+      await this.answer(ctx, 'category.unknown');
+      return;
+    }
+    const result: ReceiveResult = await this.tickets.chooseCategory(ctx.update.update_id, ctx.from!, categoryId, subcategoryId);
+    await this.answer(ctx);
+    if (result.outcome === 'duplicate') return;
+    const language = result.customer.language;
+    const label = this.catalog.label(language, categoryId, subcategoryId);
+    if (result.outcome === 'awaiting-description') {
+      await this.show(ctx, this.i18n.t(language, 'category.describe', { category: label }), this.keyboards.backToCategories(language));
+    } else {
+      // The ticket opened from messages written earlier; the acknowledgement has gone as a reply to them.
+      await this.show(ctx, `<b>${this.i18n.t(language, 'card.category')}:</b> ${escapeHtml(label)}`, { inline_keyboard: [] });
+    }
+  }
+
+  private greeting(customer: Customer): string {
+    return this.i18n.t(customer.language, 'start.greeting', { name: customer.firstName });
+  }
+
+  private async send(chatId: number, text: string, keyboard?: InlineKeyboardMarkup): Promise<void> {
+    await this.gateway.sendMessage(chatId, text, keyboard ? { reply_markup: keyboard } : {}, { lane: 'customer' });
+  }
+
+  /** Replaces the dialogue message in place, so the chat keeps one tidy menu instead of a trail of them. */
+  private async show(ctx: Context, text: string, keyboard: InlineKeyboardMarkup): Promise<void> {
+    const query = ctx.callbackQuery as CallbackQuery | undefined;
+    const message = query?.message;
+    if (message && message.date !== 0) {
+      await this.gateway.editMessageText(message.chat.id, message.message_id, text, { reply_markup: keyboard }, { lane: 'customer' });
+    } else if (ctx.from) {
+      await this.send(ctx.from.id, text, keyboard);
+    }
+  }
+
+  private async answer(ctx: Context, key?: 'category.unknown'): Promise<void> {
+    const query = ctx.callbackQuery;
+    if (!query) return;
+    const language = this.i18n.pick(query.from.language_code);
+    await this.gateway.answerCallbackQuery(query.id, key ? this.i18n.t(language, key) : undefined);
+  }
+}
+
