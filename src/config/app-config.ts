@@ -26,6 +26,8 @@ export interface AppConfig {
   openaiBaseUrl: string;
   openaiModel: string;
   jobConcurrency: number;
+  /** Outbound limits kept by the gateway (Telegram's: 30/s overall, 1/s per chat, 20/min per group). */
+  rateLimits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerMinute: number };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -108,6 +110,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!Number.isInteger(jobConcurrency) || jobConcurrency < 1 || jobConcurrency > 64)
     problems.push('JOB_CONCURRENCY must be an integer between 1 and 64');
 
+  const rate = (name: string, fallback: string): number => {
+    const value = Number(str(name, fallback));
+    if (!Number.isFinite(value) || value <= 0) problems.push(`${name} must be a positive number, got "${str(name)}"`);
+    return value;
+  };
+  const rateLimits = {
+    globalPerSecond: rate('RATE_LIMIT_GLOBAL_PER_SECOND', '30'),
+    perChatPerSecond: rate('RATE_LIMIT_CHAT_PER_SECOND', '1'),
+    perGroupPerMinute: rate('RATE_LIMIT_GROUP_PER_MINUTE', '20'),
+  };
+
   const logLevel = str('LOG_LEVEL', 'log').toLowerCase();
   if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel))
     problems.push('LOG_LEVEL must be one of error, warn, log, debug, verbose');
@@ -133,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     openaiBaseUrl: str('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
     openaiModel: str('OPENAI_MODEL', 'gpt-4o-mini'),
     jobConcurrency,
+    rateLimits,
     logLevel: logLevel as AppConfig['logLevel'],
   };
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Telegram } from 'telegraf';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { Opts, Telegram as Methods } from 'telegraf/typings/core/types/typegram';
+import { SendScheduler } from './send-scheduler';
 import { TelegramCallError, classifyTelegramError } from './telegram-error';
 
 type Method = keyof Methods;
@@ -20,6 +21,12 @@ export interface CallOptions {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Methods that post into a chat and so count against Telegram's flood limits. */
+const SENDS = new Set<string>([
+  'sendMessage', 'copyMessage', 'copyMessages', 'forwardMessage', 'forwardMessages', 'sendPhoto', 'sendDocument', 'sendVideo',
+  'sendVoice', 'sendAudio', 'sendAnimation', 'sendSticker', 'sendVideoNote', 'sendMediaGroup', 'createForumTopic', 'editForumTopic',
+  'editMessageText', 'editMessageCaption',
+]);
 /** A retry_after longer than this is not waited out inline; the caller (a durable job) retries later. */
 const MAX_INLINE_WAIT_S = 10;
 
@@ -31,24 +38,43 @@ const MAX_INLINE_WAIT_S = 10;
 export class TelegramGateway {
   private readonly logger = new Logger('Telegram');
   private readonly client: Telegram;
+  private readonly scheduler: SendScheduler;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // Its own client (not the bot's), so update handling and outbound traffic stay separate concerns.
     this.client = new Telegram(config.botToken, { apiRoot: config.telegramApiRoot, webhookReply: false });
+    const { globalPerSecond, perChatPerSecond, perGroupPerMinute } = config.rateLimits;
+    this.scheduler = new SendScheduler({
+      globalPerSecond,
+      perChatPerSecond,
+      perChatBurst: Math.max(1, Math.round(perChatPerSecond * 3)),
+      perGroupPerMinute,
+      perGroupBurst: Math.max(1, Math.round(perGroupPerMinute / 4)),
+    });
   }
 
   async call<M extends Method>(method: M, payload: Opts<M>, options: CallOptions = {}): Promise<Result<M>> {
     const retries = options.retries ?? 2;
+    const chatId = SENDS.has(method) ? Number((payload as { chat_id?: number | string }).chat_id) : NaN;
     for (let attempt = 0; ; attempt++) {
       try {
+        if (Number.isFinite(chatId)) await this.scheduler.acquire(chatId, options.lane ?? 'group');
         return await this.once(method, payload);
       } catch (raw) {
         const error = classifyTelegramError(method, raw);
+        if (error.kind === 'retry-after' && Number.isFinite(chatId)) this.scheduler.penalize(chatId, error.retryAfterSeconds ?? 1);
         const canWait = error.kind === 'transient' || (error.kind === 'retry-after' && (error.retryAfterSeconds ?? 1) <= MAX_INLINE_WAIT_S);
         if (!canWait || attempt >= retries) throw error;
+        // A retry-after wait happens in the scheduler (the chat is held); a sender without a chat sleeps it here.
         const delayMs =
-          error.kind === 'retry-after' ? (error.retryAfterSeconds ?? 1) * 1000 : Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random());
-        this.logger.warn(`${method} ${error.kind} (${error.description}); retrying in ${Math.round(delayMs)} ms`);
+          error.kind === 'retry-after'
+            ? Number.isFinite(chatId)
+              ? 0
+              : (error.retryAfterSeconds ?? 1) * 1000
+            : Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random());
+        this.logger.warn(
+          `${method} ${error.kind} (${error.description}); retrying ${error.kind === 'retry-after' ? `after ${error.retryAfterSeconds} s` : `in ${Math.round(delayMs)} ms`}`,
+        );
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }

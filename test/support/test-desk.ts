@@ -1,0 +1,117 @@
+import { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Client } from 'pg';
+import { AppModule } from '../../src/app.module';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { BotApiEmulator, EmulatorOptions } from '../../src/sandbox/emulator';
+import type { TgMessage, TgUser } from '../../src/sandbox/emulator';
+import { createTestDatabase } from './database';
+
+/** The real app, on its own database, polling the Bot API emulator over HTTP. */
+export interface TestDesk {
+  app: INestApplication;
+  emu: BotApiEmulator;
+  config: AppConfig;
+  sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export async function startDesk(options: { env?: Record<string, string>; emulator?: EmulatorOptions } = {}): Promise<TestDesk> {
+  const emu = new BotApiEmulator(options.emulator);
+  await emu.start();
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    BOT_TOKEN: emu.token,
+    SUPPORT_CHAT_ID: String(emu.supportChatId),
+    TELEGRAM_API_ROOT: emu.apiRoot,
+    DATABASE_URL: database.url,
+    DEFAULT_LANGUAGE: 'ru',
+    SUPPORT_LANGUAGE: 'en',
+    RATE_LIMIT_GROUP_PER_MINUTE: '600',
+    ...options.env,
+  });
+  const logger: LogLevel[] = process.env.TEST_LOGS ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error'];
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger });
+  await app.listen(0, '127.0.0.1');
+  await emu.waitFor(() => emu.callRecords('getUpdates').length > 0, { what: 'the bot to start polling' });
+  const client = new Client({ connectionString: database.url });
+  await client.connect();
+  return {
+    app,
+    emu,
+    config,
+    sql: async <T>(text: string, values?: unknown[]) => (await client.query(text, values)).rows as T[],
+    close: async () => {
+      await app.close();
+      await client.end();
+      await emu.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** Messages the bot sent into a chat (its own, not the customer's or service messages). */
+export function botMessages(emu: BotApiEmulator, chatId: number): TgMessage[] {
+  return emu.chatMessages(chatId).filter((m) => m.from?.id === emu.botUser.id);
+}
+
+export function lastBotMessage(emu: BotApiEmulator, chatId: number): TgMessage | undefined {
+  return botMessages(emu, chatId).at(-1);
+}
+
+/** Button data of a message's inline keyboard. */
+export function buttons(message: TgMessage | undefined): string[] {
+  const markup = message?.reply_markup as { inline_keyboard?: { callback_data?: string }[][] } | undefined;
+  return (markup?.inline_keyboard ?? []).flat().map((b) => b.callback_data ?? '');
+}
+
+/** Clicks a button of the bot's latest message and waits until that message shows `expectText`. */
+export async function click(emu: BotApiEmulator, user: TgUser, data: string, expect: RegExp): Promise<TgMessage> {
+  const menu = await emu.waitFor(() => botMessages(emu, user.id).findLast((m) => buttons(m).includes(data)), {
+    what: `a button "${data}" for ${user.first_name}`,
+  });
+  emu.userClick(user.id, menu.message_id, data);
+  return emu.waitFor(
+    () => {
+      const current = emu.getMessage(user.id, menu.message_id);
+      return current && expect.test(current.text ?? '') ? current : undefined;
+    },
+    { what: `"${expect}" after clicking ${data}` },
+  );
+}
+
+/** /start, language, category (and subcategory): the customer is asked to describe the problem. */
+export async function chooseCategory(
+  emu: BotApiEmulator,
+  user: TgUser,
+  opts: { language?: 'ru' | 'en'; category?: string; subcategory?: string } = {},
+): Promise<void> {
+  const language = opts.language ?? 'en';
+  const category = opts.category ?? 'other';
+  const before = botMessages(emu, user.id).length;
+  emu.userSendText(user.id, '/start');
+  await emu.waitFor(() => botMessages(emu, user.id).length > before, { what: `the greeting for ${user.first_name}` });
+  await click(emu, user, `lang:${language}`, language === 'en' ? /Choose a topic/ : /Выберите тему/);
+  if (opts.subcategory) {
+    await click(emu, user, `cat:${category}`, /./);
+    await click(emu, user, `sub:${category}:${opts.subcategory}`, language === 'en' ? /Describe your problem/ : /Опишите проблему/);
+  } else {
+    await click(emu, user, `cat:${category}`, language === 'en' ? /Describe your problem/ : /Опишите проблему/);
+  }
+}
+
+/** The acknowledgement the bot sent in reply to a customer's message. */
+export function ackFor(emu: BotApiEmulator, userId: number): TgMessage | undefined {
+  return botMessages(emu, userId).find((m) => /Thank you for your request|Спасибо за ваше обращение/.test(m.text ?? ''));
+}
+
+/** Waits until the update handler has finished with an update: the poller asked for the next offset. */
+export async function handled(emu: BotApiEmulator, updateId: number, afterSeq = 0): Promise<void> {
+  await emu.waitFor(
+    () =>
+      emu.callRecords('getUpdates').some((c) => c.startSeq > afterSeq && Number((c.params as { offset?: number }).offset ?? 0) > updateId),
+    { what: `update ${updateId} to be handled` },
+  );
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
