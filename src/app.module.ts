@@ -6,6 +6,7 @@ import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { ForumModule } from './forum/forum.module';
+import { HealthController } from './health.controller';
 import { JobsModule } from './jobs/jobs.module';
 import { PgBossJobQueue } from './jobs/pg-boss.driver';
 import { BotRunner } from './telegram/bot-runner.service';
@@ -42,6 +43,7 @@ export class AppModule {
         TicketsModule,
         ForumModule,
       ],
+      controllers: [HealthController],
       providers: [ShutdownOrder],
     };
   }

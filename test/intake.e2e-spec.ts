@@ -119,7 +119,8 @@ describe('ticket intake (real app, real PostgreSQL, Bot API emulator over HTTP)'
     const text = '<script>alert(1)</script> & 2 < 3 > 1';
     const user = emu.createUser({ first_name: name, language_code: 'en' });
     await chooseCategory(emu, user);
-    expect(botMessages(emu, user.id)[0].text).toBe(`Hello, ${name}! This is the support service.\nPlease choose your language:`);
+    const greeting = emu.callRecords('sendMessage').find((c) => c.params.chat_id === user.id)!.result as TgMessage;
+    expect(greeting.text).toBe(`Hello, ${name}! This is the support service.\nPlease choose your language:`);
     emu.userSendText(user.id, text);
     const thread = await emu.waitFor(() => emu.topics().find((t) => t.name.includes('<script>')), { what: 'the topic' });
     const card = await emu.waitFor(() => emu.topicMessages(thread.message_thread_id).find((m) => /Ticket #/.test(m.text ?? '')), { what: 'the card' });
