@@ -10,7 +10,7 @@ describe('ticket intake (real app, real PostgreSQL, Bot API emulator over HTTP)'
     desk.emu.on('update', (update) => updates.push(update));
   });
   afterAll(() => desk?.close());
-  afterEach(() => desk.emu.setFault('*', null));
+  afterEach(() => desk.emu.clearFaults());
 
   const topicCopies = (threadId: number) =>
     desk.emu.topicMessages(threadId).filter((m) => m.from?.id === desk.emu.botUser.id && !/Ticket #/.test(m.text ?? ''));

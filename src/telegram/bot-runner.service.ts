@@ -5,7 +5,8 @@ import { InjectBot } from 'nestjs-telegraf';
 import { timingSafeEqual } from 'node:crypto';
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { APP_CONFIG, AppConfig, LANGUAGES } from '../config/app-config';
+import { I18n } from './i18n/i18n.service';
 import { TelegramGateway } from './telegram.gateway';
 
 /** The update types the bot asks Telegram for. */
@@ -27,6 +28,7 @@ export class BotRunner implements OnApplicationBootstrap {
     @InjectBot() private readonly bot: Telegraf,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly gateway: TelegramGateway,
+    private readonly i18n: I18n,
     private readonly http: HttpAdapterHost,
   ) {}
 
@@ -36,6 +38,7 @@ export class BotRunner implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    void this.publishCommands();
     if (this.config.botMode === 'webhook') return this.startWebhook();
     this.polling = this.bot
       .launch({ allowedUpdates: [...ALLOWED_UPDATES], dropPendingUpdates: false }, () =>
@@ -45,6 +48,23 @@ export class BotRunner implements OnApplicationBootstrap {
         this.logger.error(`polling stopped: ${error.message}`);
         this.fatal?.(error);
       });
+  }
+
+  /** The command menu customers see in their chat with the bot, in their language. */
+  private async publishCommands(): Promise<void> {
+    const menus = [
+      { language_code: undefined, description: this.i18n.t(this.config.defaultLanguage, 'command.start') },
+      ...LANGUAGES.map((language) => ({ language_code: language, description: this.i18n.t(language, 'command.start') })),
+    ];
+    for (const menu of menus) {
+      await this.gateway
+        .call('setMyCommands', {
+          commands: [{ command: 'start', description: menu.description }],
+          scope: { type: 'all_private_chats' },
+          ...(menu.language_code ? { language_code: menu.language_code } : {}),
+        })
+        .catch((error: Error) => this.logger.warn(`setMyCommands failed: ${error.message}`));
+    }
   }
 
   /** Stops taking updates and waits until the last batch is handled and its offset confirmed. */

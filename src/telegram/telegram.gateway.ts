@@ -25,8 +25,19 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const SENDS = new Set<string>([
   'sendMessage', 'copyMessage', 'copyMessages', 'forwardMessage', 'forwardMessages', 'sendPhoto', 'sendDocument', 'sendVideo',
   'sendVoice', 'sendAudio', 'sendAnimation', 'sendSticker', 'sendVideoNote', 'sendMediaGroup', 'createForumTopic', 'editForumTopic',
-  'editMessageText', 'editMessageCaption',
 ]);
+/**
+ * Edits count against a group's budget (Telegram limits group edits to about 20/min), but a customer's
+ * menu edits in a private chat do not hold up their acknowledgement.
+ */
+const EDITS = new Set<string>(['editMessageText', 'editMessageCaption', 'editMessageReplyMarkup']);
+
+function limitedChat(method: string, payload: unknown): number {
+  const chatId = Number((payload as { chat_id?: number | string }).chat_id);
+  if (SENDS.has(method)) return chatId;
+  if (EDITS.has(method) && chatId < 0) return chatId;
+  return NaN;
+}
 /** A retry_after longer than this is not waited out inline; the caller (a durable job) retries later. */
 const MAX_INLINE_WAIT_S = 10;
 
@@ -55,7 +66,7 @@ export class TelegramGateway {
 
   async call<M extends Method>(method: M, payload: Opts<M>, options: CallOptions = {}): Promise<Result<M>> {
     const retries = options.retries ?? 2;
-    const chatId = SENDS.has(method) ? Number((payload as { chat_id?: number | string }).chat_id) : NaN;
+    const chatId = limitedChat(method, payload);
     for (let attempt = 0; ; attempt++) {
       try {
         if (Number.isFinite(chatId)) await this.scheduler.acquire(chatId, options.lane ?? 'group');

@@ -464,6 +464,11 @@ export class BotApiEmulator extends EventEmitter {
     else this.faults.delete(key);
   }
 
+  /** Removes every fault, of every method and of '*'. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
   setLimits(limits: LimitOptions): void {
     this.limiter.setLimits(limits);
     this.limiter.reset();

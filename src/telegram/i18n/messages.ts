@@ -6,6 +6,7 @@ import type { Language } from '../../config/app-config';
  */
 const en = {
   'language.name': 'English',
+  'command.start': 'Contact support',
   'start.greeting': 'Hello, {name}! This is the support service.\nPlease choose your language:',
   'start.openTicket': 'You already have an open request <b>#{ticket}</b>. Just write here: everything you send goes to the support team.',
   'category.choose': 'What is your question about? Choose a topic:',
@@ -28,6 +29,7 @@ export type MessageKey = keyof typeof en;
 
 const ru: Record<MessageKey, string> = {
   'language.name': 'Русский',
+  'command.start': 'Написать в поддержку',
   'start.greeting': 'Здравствуйте, {name}! Это служба поддержки.\nВыберите язык:',
   'start.openTicket': 'У вас уже есть открытое обращение <b>#{ticket}</b>. Просто пишите сюда — всё, что вы отправите, получит команда поддержки.',
   'category.choose': 'С чем связан ваш вопрос? Выберите тему:',
