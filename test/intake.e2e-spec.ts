@@ -85,7 +85,8 @@ describe('ticket intake (real app, real PostgreSQL, Bot API emulator over HTTP)'
     const seq = emu.seq();
     emu.redeliver(update.update_id);
     await handled(emu, update.update_id, seq);
-    expect(emu.updatesDelivered().filter((id) => id === update.update_id)).toHaveLength(2);
+    // Delivered again (at least once more: the poller also sees it again while it is being handled).
+    expect(emu.updatesDelivered().filter((id) => id === update.update_id).length).toBeGreaterThanOrEqual(2);
 
     // A later message proves the pipeline moved on; the duplicate left no trace.
     emu.userSendText(user.id, 'it happens since the update');

@@ -4,9 +4,11 @@ import type { EntityManager } from 'typeorm';
 export interface JobMap {
   /** Make the ticket's topic exist and copy its pending customer messages into it, in order. */
   'ticket.sync': { ticketId: number };
+  /** Send the acknowledgement that could not be sent inline (Telegram down, a crash right after COMMIT). */
+  'ticket.ack': { ticketId: number };
 }
 export type JobName = keyof JobMap;
-export const JOB_NAMES: readonly JobName[] = ['ticket.sync'];
+export const JOB_NAMES: readonly JobName[] = ['ticket.sync', 'ticket.ack'];
 
 export interface SendOptions {
   /** Write the job in this transaction: it exists exactly when the data it follows from does. */

@@ -7,6 +7,7 @@ import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions } from '.
 /** Retry policy per queue: quick first retries, then backing off; the sweeper catches anything beyond. */
 const QUEUE_OPTIONS: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {
   'ticket.sync': { retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
+  'ticket.ack': { retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
 };
 
 /** Adapts a TypeORM transaction to the executor pg-boss accepts, so a job commits or rolls back with the data. */

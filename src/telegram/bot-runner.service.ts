@@ -5,22 +5,31 @@ import { InjectBot } from 'nestjs-telegraf';
 import { timingSafeEqual } from 'node:crypto';
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
+import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig, LANGUAGES } from '../config/app-config';
 import { I18n } from './i18n/i18n.service';
 import { TelegramGateway } from './telegram.gateway';
+import { UpdatePoller } from './update-poller';
 
 /** The update types the bot asks Telegram for. */
+/** Advisory-lock key held by the one instance that polls. */
+const POLL_LOCK = 7302;
+const STANDBY_RETRY_MS = 5000;
+
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
 
 /**
  * Starts taking updates once every module is ready (queues exist, handlers are registered) and stops
- * taking them first on shutdown (see ShutdownOrder). nestjs-telegraf's own launch is switched off: it starts before the
- * app is initialised and turns launch errors into unhandled rejections.
+ * taking them first on shutdown (see ShutdownOrder). nestjs-telegraf's own launch is switched off: it
+ * starts before the app is initialised, turns launch errors into unhandled rejections, and its polling
+ * loop awaits a whole batch, so one slow update would hold up every chat.
  */
 @Injectable()
 export class BotRunner implements OnApplicationBootstrap {
   private readonly logger = new Logger('Bot');
-  private polling?: Promise<void>;
+  private poller?: UpdatePoller;
+  private leaderLock?: QueryRunner;
+  private stopping = false;
   private fatal?: (error: Error) => void;
   private acceptingWebhooks = false;
 
@@ -30,6 +39,7 @@ export class BotRunner implements OnApplicationBootstrap {
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
     private readonly http: HttpAdapterHost,
+    private readonly dataSource: DataSource,
   ) {}
 
   /** Called with an error that makes running pointless (a revoked token, a conflicting poller). */
@@ -40,14 +50,34 @@ export class BotRunner implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     void this.publishCommands();
     if (this.config.botMode === 'webhook') return this.startWebhook();
-    this.polling = this.bot
-      .launch({ allowedUpdates: [...ALLOWED_UPDATES], dropPendingUpdates: false }, () =>
-        this.logger.log(`polling ${this.config.telegramApiRoot} as @${this.bot.botInfo?.username ?? '?'}`),
-      )
-      .catch((error: Error) => {
-        this.logger.error(`polling stopped: ${error.message}`);
+    this.bot.botInfo ??= await this.gateway.call('getMe', {});
+    void this.pollWhenLeader();
+  }
+
+  /**
+   * Telegram allows one getUpdates consumer per bot. Instances share a PostgreSQL advisory lock: the
+   * holder polls, the others stand by (their job workers still run) and take over if it goes away.
+   */
+  private async pollWhenLeader(): Promise<void> {
+    this.leaderLock = this.dataSource.createQueryRunner();
+    await this.leaderLock.connect();
+    let announced = false;
+    while (!this.stopping) {
+      const [row] = await this.leaderLock.query('SELECT pg_try_advisory_lock($1, 0) AS locked', [POLL_LOCK]);
+      if (row.locked === true) break;
+      if (!announced) this.logger.log('another instance is polling Telegram; standing by');
+      announced = true;
+      await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));
+    }
+    if (this.stopping) return;
+    await this.gateway.call('deleteWebhook', { drop_pending_updates: false });
+    this.poller = new UpdatePoller(this.bot.telegram, (update) => this.bot.handleUpdate(update), { allowedUpdates: ALLOWED_UPDATES });
+    void this.poller
+      .start((error) => {
+        this.logger.error(`polling stopped: ${error.description}`);
         this.fatal?.(error);
-      });
+      })
+      .then(() => this.logger.log(`polling ${this.config.telegramApiRoot} as @${this.bot.botInfo?.username ?? '?'}`));
   }
 
   /** The command menu customers see in their chat with the bot, in their language. */
@@ -69,16 +99,12 @@ export class BotRunner implements OnApplicationBootstrap {
 
   /** Stops taking updates and waits until the last batch is handled and its offset confirmed. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.acceptingWebhooks = false;
-    if (this.polling) {
-      try {
-        this.bot.stop('shutdown');
-      } catch {
-        // polling never started (e.g. Telegram was unreachable at launch): nothing to stop
-      }
-      await this.polling;
-      this.polling = undefined;
-    }
+    await this.poller?.stop();
+    this.poller = undefined;
+    await this.leaderLock?.release().catch(() => undefined);
+    this.leaderLock = undefined;
     // nestjs-telegraf calls bot.stop() again on shutdown, which throws when polling never ran.
     this.bot.stop = () => undefined;
   }

@@ -40,6 +40,10 @@ export class TicketMessage {
   @Column({ name: 'copy_message_id', type: 'integer', nullable: true })
   copyMessageId: number | null;
 
+  /** Set just before the copy is requested; with `copiedAt` still null after a crash, the outcome is unknown. */
+  @Column({ name: 'copy_started_at', type: 'timestamptz', nullable: true })
+  copyStartedAt: Date | null;
+
   @Column({ name: 'copied_at', type: 'timestamptz', nullable: true })
   copiedAt: Date | null;
 

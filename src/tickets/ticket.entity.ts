@@ -40,6 +40,15 @@ export class Ticket {
   @Column({ name: 'topic_attempts', type: 'integer' })
   topicAttempts: number;
 
+  /** When createForumTopic was last called without a recorded result yet. */
+  @Column({ name: 'topic_requested_at', type: 'timestamptz', nullable: true })
+  topicRequestedAt: Date | null;
+
+  /** Topics created for this ticket beyond the first (an outcome hidden by a crash); removed when seen. */
+  @Column({ name: 'duplicate_topics', type: 'integer' })
+  duplicateTopics: number;
+
+  /** The acknowledgement's message id; null until it is sent, 0 when it cannot be (the customer blocked the bot). */
   @Column({ name: 'ack_message_id', type: 'integer', nullable: true })
   ackMessageId: number | null;
 

@@ -4,10 +4,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig, Language } from '../config/app-config';
 import { JobQueue } from '../jobs/job-queue';
 import { I18n } from '../telegram/i18n/i18n.service';
-import { TelegramGateway } from '../telegram/telegram.gateway';
 import { Customer, DraftMessage } from './customer.entity';
 import { TicketCreatedEvent, TicketMessageEvent } from './events/ticket-events';
 import { IncomingMessage } from './incoming-message';
+import { TicketAckJob } from './jobs/ticket-ack.job';
 import { Ticket } from './ticket.entity';
 
 /** Messages kept while a customer has not chosen a category yet; beyond this the oldest are dropped. */
@@ -37,7 +37,7 @@ export class TicketsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly jobs: JobQueue,
-    private readonly gateway: TelegramGateway,
+    private readonly ack: TicketAckJob,
     private readonly i18n: I18n,
     private readonly events: EventEmitter2,
   ) {}
@@ -128,23 +128,13 @@ export class TicketsService {
 
   /**
    * The acknowledgement, after COMMIT (it promises that the ticket exists), then the event whose
-   * listeners wake the background work. A failed acknowledgement is logged and never loses the ticket.
+   * listeners wake the background work. An acknowledgement that fails inline is left to a durable job.
    */
   private async afterCommit(result: ReceiveResult, replyTo: number | undefined): Promise<void> {
     if (result.outcome !== 'opened' && result.outcome !== 'appended') return;
     const { ticket, customer } = result;
     if (result.outcome === 'opened') {
-      const firstMessage = replyTo ?? customer.draft[0]?.messageId;
-      try {
-        await this.gateway.sendMessage(
-          customer.id,
-          this.i18n.t(ticket.language, 'ticket.ack', { ticket: ticket.id }),
-          firstMessage ? { reply_parameters: { message_id: firstMessage, allow_sending_without_reply: true } } : {},
-          { lane: 'customer' },
-        );
-      } catch (error) {
-        this.logger.warn(`ticket #${ticket.id}: the acknowledgement to ${customer.id} failed: ${(error as Error).message}`);
-      }
+      await this.ack.sendInline(ticket, replyTo ?? customer.draft[0]?.messageId);
       this.logger.log(`ticket #${ticket.id} opened for customer ${customer.id} (${ticket.category}${ticket.subcategory ? '/' + ticket.subcategory : ''})`);
       this.events.emit(TicketCreatedEvent.eventName, new TicketCreatedEvent(ticket.id, customer.id));
     } else {

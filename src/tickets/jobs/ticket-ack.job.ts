@@ -1,0 +1,72 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { JobQueue } from '../../jobs/job-queue';
+import { I18n } from '../../telegram/i18n/i18n.service';
+import { TelegramCallError } from '../../telegram/telegram-error';
+import { TelegramGateway } from '../../telegram/telegram.gateway';
+import { Ticket } from '../ticket.entity';
+
+/**
+ * The acknowledgement "thank you, we will review it in order of the queue": sent inline right after the
+ * ticket's COMMIT, and by the durable `ticket.ack` job when that could not happen (Telegram unreachable,
+ * a 429 storm, or a crash between COMMIT and the send). Recorded once sent, so it is never sent twice.
+ */
+@Injectable()
+export class TicketAckJob implements OnModuleInit {
+  private readonly logger = new Logger('Ack');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly jobs: JobQueue,
+    private readonly gateway: TelegramGateway,
+    private readonly i18n: I18n,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.handle('ticket.ack', ({ ticketId }) => this.fromJob(ticketId));
+  }
+
+  /** The hot path: one Bot API call. On failure the durable job takes over; nothing is thrown. */
+  async sendInline(ticket: Ticket, replyTo: number | undefined): Promise<void> {
+    try {
+      // No inline retry: waiting out a 429 here would hold the customer's chat; the job waits instead.
+      await this.send(ticket, replyTo, 0);
+    } catch (error) {
+      if (error instanceof TelegramCallError && error.kind === 'blocked') return this.giveUp(ticket, error);
+      this.logger.warn(`ticket #${ticket.id}: acknowledgement failed inline (${(error as Error).message}); a job will retry it`);
+      await this.jobs.send('ticket.ack', { ticketId: ticket.id });
+      this.jobs.wake('ticket.ack');
+    }
+  }
+
+  private async fromJob(ticketId: number): Promise<void> {
+    const ticket = await this.dataSource.getRepository(Ticket).findOneBy({ id: ticketId });
+    if (!ticket || ticket.ackMessageId !== null) return;
+    const [first] = await this.dataSource.query(
+      `SELECT message_id FROM ticket_messages WHERE ticket_id = $1 AND direction = 'customer' ORDER BY id LIMIT 1`,
+      [ticketId],
+    );
+    try {
+      await this.send(ticket, first?.message_id, 3);
+    } catch (error) {
+      if (error instanceof TelegramCallError && error.kind === 'blocked') return this.giveUp(ticket, error);
+      throw error;
+    }
+  }
+
+  private async send(ticket: Ticket, replyTo: number | undefined, retries: number): Promise<void> {
+    const sent = await this.gateway.sendMessage(
+      ticket.customerId,
+      this.i18n.t(ticket.language, 'ticket.ack', { ticket: ticket.id }),
+      replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {},
+      { lane: 'customer', retries },
+    );
+    await this.dataSource.query(`UPDATE tickets SET ack_message_id = $2 WHERE id = $1 AND ack_message_id IS NULL`, [ticket.id, sent.message_id]);
+  }
+
+  private async giveUp(ticket: Ticket, error: TelegramCallError): Promise<void> {
+    this.logger.warn(`ticket #${ticket.id}: customer ${ticket.customerId} cannot be reached (${error.description}); no acknowledgement`);
+    await this.dataSource.query(`UPDATE tickets SET ack_message_id = 0 WHERE id = $1 AND ack_message_id IS NULL`, [ticket.id]);
+    await this.dataSource.query(`UPDATE customers SET blocked_at = now() WHERE id = $1 AND blocked_at IS NULL`, [ticket.customerId]);
+  }
+}
