@@ -10,16 +10,27 @@ import { createTestDatabase } from './database';
 /** The real app, on its own database, polling the Bot API emulator over HTTP. */
 export interface TestDesk {
   app: INestApplication;
+  databaseUrl: string;
   emu: BotApiEmulator;
   config: AppConfig;
   sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
-export async function startDesk(options: { env?: Record<string, string>; emulator?: EmulatorOptions } = {}): Promise<TestDesk> {
-  const emu = new BotApiEmulator(options.emulator);
-  await emu.start();
-  const database = await createTestDatabase();
+export interface DeskOptions {
+  env?: Record<string, string>;
+  emulator?: EmulatorOptions;
+  /** Share an emulator (another instance of the bot, a test that owns it): not stopped by close(). */
+  emu?: BotApiEmulator;
+  /** Share a database (several instances on one database): not dropped by close(). */
+  databaseUrl?: string;
+}
+
+export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
+  const ownEmu = !options.emu;
+  const emu = options.emu ?? new BotApiEmulator(options.emulator);
+  if (ownEmu) await emu.start();
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const config = loadConfig({
     BOT_TOKEN: emu.token,
     SUPPORT_CHAT_ID: String(emu.supportChatId),
@@ -32,19 +43,25 @@ export async function startDesk(options: { env?: Record<string, string>; emulato
   });
   const logger: LogLevel[] = process.env.TEST_LOGS ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error'];
   const app = await NestFactory.create(AppModule.forRoot(config), { logger });
+  const callsBefore = emu.callRecords().length;
   await app.listen(0, '127.0.0.1');
-  await emu.waitFor(() => emu.callRecords('getUpdates').length > 0, { what: 'the bot to start polling' });
+  if (config.botMode === 'polling') {
+    await emu.waitFor(() => emu.callRecords('getUpdates').length > 0, { what: 'the bot to start polling' });
+  } else {
+    await emu.waitFor(() => emu.callRecords('setWebhook').length > 0 && emu.callRecords().length > callsBefore, { what: 'the webhook to be set' });
+  }
   const client = new Client({ connectionString: database.url });
   await client.connect();
   return {
     app,
+    databaseUrl: database.url,
     emu,
     config,
     sql: async <T>(text: string, values?: unknown[]) => (await client.query(text, values)).rows as T[],
     close: async () => {
       await app.close();
       await client.end();
-      await emu.stop();
+      if (ownEmu) await emu.stop();
       await database.drop();
     },
   };

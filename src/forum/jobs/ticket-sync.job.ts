@@ -11,11 +11,17 @@ import { Customer } from '../../tickets/customer.entity';
 import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
 import { provisionalTitle, ticketCard } from '../ticket-card';
+import { TopicAdoption } from '../topic-adoption.service';
 
 /** Advisory-lock namespace for "one sync of a ticket at a time", across workers and instances. */
 const SYNC_LOCK = 7301;
 /** How long the topic waits for an AI title before it is created with the provisional one. */
 export const AI_TITLE_BUDGET_MS = 1500;
+/**
+ * After an attempt whose outcome is unknown (a crash, a timeout), how long to wait for Telegram's
+ * `forum_topic_created` message to reveal the topic before creating another.
+ */
+const ADOPTION_WAIT_MS = 8000;
 
 /**
  * `ticket.sync`: makes the ticket's forum topic exist (with its card) and copies the customer's pending
@@ -37,6 +43,7 @@ export class TicketSyncJob implements OnModuleInit {
     private readonly i18n: I18n,
     private readonly catalog: CategoryCatalog,
     private readonly titles: TopicTitleSource,
+    private readonly adoption: TopicAdoption,
   ) {}
 
   onModuleInit(): void {
@@ -101,6 +108,10 @@ export class TicketSyncJob implements OnModuleInit {
   }
 
   private async createTopic(ticket: Ticket): Promise<Ticket> {
+    if (ticket.topicRequestedAt) {
+      const adopted = await this.awaitAdoption(ticket);
+      if (adopted.threadId) return adopted;
+    }
     const first = await this.dataSource.getRepository(TicketMessage).findOne({
       where: { ticketId: ticket.id, direction: 'customer' },
       order: { id: 'ASC' },
@@ -109,16 +120,41 @@ export class TicketSyncJob implements OnModuleInit {
     const fallback = provisionalTitle(ticket, label, first?.text ?? null);
     const suggested = await this.titles.suggest(ticket, first?.text ?? null, AI_TITLE_BUDGET_MS).catch(() => null);
     const title = suggested ?? fallback;
-    // Counted before the call: an attempt whose outcome a crash hides may have created a topic.
-    await this.dataSource.query(`UPDATE tickets SET topic_attempts = topic_attempts + 1 WHERE id = $1`, [ticket.id]);
-    const topic = await this.gateway.createForumTopic(this.config.supportChatId, title);
-    await this.dataSource.query(`UPDATE tickets SET thread_id = $2, title = $3, updated_at = now() WHERE id = $1`, [
+    // Recorded before the call: if the process dies before the result is stored, the next attempt
+    // knows a topic may exist and waits for Telegram to announce it.
+    await this.dataSource.query(`UPDATE tickets SET topic_attempts = topic_attempts + 1, topic_requested_at = now() WHERE id = $1`, [
       ticket.id,
-      topic.message_thread_id,
-      topic.name,
     ]);
+    const topic = await this.gateway.createForumTopic(this.config.supportChatId, title).catch(async (error: unknown) => {
+      // Telegram answered with an error: no topic was created, so there is nothing to wait for next time.
+      if (error instanceof TelegramCallError && error.code !== undefined) {
+        await this.dataSource.query(`UPDATE tickets SET topic_requested_at = NULL WHERE id = $1`, [ticket.id]);
+      }
+      throw error;
+    });
+    const stored: unknown[] = await this.dataSource.query(
+      `UPDATE tickets SET thread_id = $2, title = $3, topic_requested_at = NULL, updated_at = now()
+        WHERE id = $1 AND (thread_id IS NULL OR thread_id = $2) RETURNING id`,
+      [ticket.id, topic.message_thread_id, topic.name],
+    );
+    if (!stored.length) {
+      // A topic of an earlier attempt was adopted meanwhile; this one is the duplicate.
+      await this.adoption.removeDuplicate(ticket.id, topic.message_thread_id);
+      return (await this.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticket.id })) as Ticket;
+    }
     this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} "${topic.name}" created`);
     return { ...ticket, threadId: topic.message_thread_id, title: topic.name };
+  }
+
+  /** Waits (bounded) for the topic of an earlier attempt to be adopted; returns the ticket as it then is. */
+  private async awaitAdoption(ticket: Ticket): Promise<Ticket> {
+    const deadline = ticket.topicRequestedAt!.getTime() + ADOPTION_WAIT_MS;
+    const tickets = this.dataSource.getRepository(Ticket);
+    for (;;) {
+      const current = await tickets.findOneByOrFail({ id: ticket.id });
+      if (current.threadId || Date.now() >= deadline) return current;
+      await new Promise((r) => setTimeout(r, Math.min(250, deadline - Date.now())));
+    }
   }
 
   private async postCard(ticket: Ticket): Promise<Ticket> {
@@ -142,13 +178,17 @@ export class TicketSyncJob implements OnModuleInit {
       order: { id: 'ASC' },
     });
     for (const message of pending) {
-      const copy = await this.gateway.copyMessage(
-        this.config.supportChatId,
-        message.chatId,
-        message.messageId,
-        { message_thread_id: ticket.threadId! },
-        { lane: 'group' },
-      );
+      if (message.copyStartedAt) {
+        // Requested before, result never recorded: the copy may exist. Copy again: a customer message is never dropped.
+        this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} may be copied twice (an earlier attempt's outcome is unknown)`);
+      }
+      await messages.update({ id: message.id }, { copyStartedAt: new Date() });
+      const copy = await this.gateway
+        .copyMessage(this.config.supportChatId, message.chatId, message.messageId, { message_thread_id: ticket.threadId! }, { lane: 'group' })
+        .catch(async (error: unknown) => {
+          if (error instanceof TelegramCallError && error.code !== undefined) await messages.update({ id: message.id }, { copyStartedAt: null });
+          throw error;
+        });
       await messages.update({ id: message.id }, { copyMessageId: copy.message_id, copiedAt: new Date() });
     }
     if (pending.length) this.logger.debug(`ticket #${ticket.id}: ${pending.length} message(s) copied to topic ${ticket.threadId}`);

@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { JobQueue } from '../jobs/job-queue';
+import { TelegramGateway } from '../telegram/telegram.gateway';
+
+/** Topic names start with the ticket number: "#42 · …". */
+const TICKET_NUMBER = /^#(\d+)(?!\d)/;
+
+/**
+ * Telegram announces every topic the bot creates with a `forum_topic_created` service message. That
+ * closes the one gap a crash can open: a topic created just before the process died, whose id was never
+ * recorded, is adopted by its ticket instead of being created again; a second topic of a ticket that
+ * already has one is a duplicate and is deleted before agents work in it.
+ */
+@Injectable()
+export class TopicAdoption {
+  private readonly logger = new Logger('TopicAdoption');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly jobs: JobQueue,
+    private readonly gateway: TelegramGateway,
+  ) {}
+
+  async onTopicCreated(threadId: number, name: string): Promise<void> {
+    const match = TICKET_NUMBER.exec(name);
+    if (!match) return;
+    const ticketId = Number(match[1]);
+    const adopted: unknown[] = await this.dataSource.query(
+      `UPDATE tickets SET thread_id = $2, title = $3, topic_requested_at = NULL, updated_at = now()
+        WHERE id = $1 AND thread_id IS NULL AND topic_attempts > 0 RETURNING id`,
+      [ticketId, threadId, name],
+    );
+    if (adopted.length) {
+      this.logger.warn(`ticket #${ticketId}: adopted topic ${threadId}, created before a restart without its id recorded`);
+      await this.jobs.send('ticket.sync', { ticketId });
+      this.jobs.wake('ticket.sync');
+      return;
+    }
+    const [ticket] = await this.dataSource.query(`SELECT thread_id FROM tickets WHERE id = $1`, [ticketId]);
+    if (!ticket || ticket.thread_id === null || Number(ticket.thread_id) === threadId) return;
+    await this.removeDuplicate(ticketId, threadId);
+  }
+
+  /** A topic for a ticket that already has another one: counted, and deleted so agents see one. */
+  async removeDuplicate(ticketId: number, threadId: number): Promise<void> {
+    await this.dataSource.query(`UPDATE tickets SET duplicate_topics = duplicate_topics + 1 WHERE id = $1`, [ticketId]);
+    this.logger.warn(`ticket #${ticketId}: topic ${threadId} is a duplicate; deleting it`);
+    await this.gateway
+      .call('deleteForumTopic', { chat_id: this.config.supportChatId, message_thread_id: threadId }, { lane: 'group' })
+      .catch((error: Error) => this.logger.warn(`ticket #${ticketId}: could not delete duplicate topic ${threadId}: ${error.message}`));
+  }
+}

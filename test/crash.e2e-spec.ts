@@ -1,0 +1,138 @@
+import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
+import { ChildApp, buildApp } from './support/child-app';
+import { Client } from 'pg';
+import { createTestDatabase } from './support/database';
+import { ackFor, botMessages, chooseCategory } from './support/test-desk';
+
+const CUSTOMERS = 50;
+
+/**
+ * The built app as a child process, killed with SIGKILL right after it acknowledged 50 tickets while
+ * their topics were still being created; after a restart every ticket gets its topic and first message.
+ */
+describe('crash safety (built app, SIGKILL)', () => {
+  let emu: BotApiEmulator;
+  let database: { url: string; drop(): Promise<void> };
+  let env: Record<string, string>;
+  const children: ChildApp[] = [];
+
+  const sql = async (text: string) => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+
+  const startApp = async () => {
+    const child = new ChildApp(env);
+    children.push(child);
+    const before = emu.callRecords('getUpdates').length;
+    await emu.waitFor(() => emu.callRecords('getUpdates').length > before || !child.running || undefined, {
+      what: 'the app to poll',
+      timeoutMs: 30_000,
+    });
+    if (!child.running) throw new Error(`the app exited:\n${child.output.join('\n')}`);
+    return child;
+  };
+
+  beforeAll(async () => {
+    buildApp();
+    emu = new BotApiEmulator();
+    await emu.start();
+    database = await createTestDatabase();
+    env = {
+      BOT_TOKEN: emu.token,
+      SUPPORT_CHAT_ID: String(emu.supportChatId),
+      TELEGRAM_API_ROOT: emu.apiRoot,
+      DATABASE_URL: database.url,
+      PORT: '0',
+      RATE_LIMIT_GROUP_PER_MINUTE: '6000',
+      RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
+    };
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const child of children) if (child.running) child.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    await emu?.stop();
+    await database?.drop();
+  });
+
+  it('finishes every acknowledged ticket after a SIGKILL, and counts duplicate topics', async () => {
+    // Topics are slow to create, so the kill lands while most of them are still being made.
+    emu.setFault('createForumTopic', { latencyMs: 1500 });
+    const first = await startApp();
+    const users: TgUser[] = Array.from({ length: CUSTOMERS }, (_, i) => emu.createUser({ first_name: `Crash${i}`, language_code: 'en' }));
+    await Promise.all(users.map((user) => chooseCategory(emu, user)));
+    users.forEach((user, i) => emu.userSendText(user.id, `crash test message ${i}`));
+    await emu.waitFor(() => users.every((user) => ackFor(emu, user.id)) || undefined, { what: 'all acknowledgements', timeoutMs: 30_000 });
+
+    // Kill mid-way: some topics done, some being created, most not started.
+    const creating = () => emu.callRecords('createForumTopic').filter((c) => c.endSeq === undefined).length;
+    await emu.waitFor(() => (emu.topics().length >= 8 && creating() >= 4) || undefined, { what: 'the first topics', timeoutMs: 30_000 });
+    const creatingBeforeKill = creating();
+    first.kill('SIGKILL');
+    await first.exited;
+    const topicsAtKill = emu.topics().length;
+    const inFlightAtKill = creatingBeforeKill;
+    const copiesAtKill = users.filter((_, i) => liveTopicWith(emu, i)?.copies === 1).length;
+
+    emu.setFault('createForumTopic', { latencyMs: 50 });
+    await startApp();
+    await emu.waitFor(() => users.every((_, i) => liveTopicWith(emu, i)?.copies === 1) || undefined, {
+      what: 'every ticket to have its topic and first message',
+      timeoutMs: 60_000,
+    });
+
+    const byTicket = new Map<string, number>();
+    for (const topic of emu.topics()) {
+      const number = /^#(\d+)/.exec(topic.name)?.[1] ?? topic.name;
+      byTicket.set(number, (byTicket.get(number) ?? 0) + 1);
+    }
+    const duplicatesCreated = [...byTicket.values()].reduce((sum, n) => sum + n - 1, 0);
+    const duplicatesLive = emu.topics().filter((t) => !t.deleted).length - CUSTOMERS;
+    const [stats] = await sql(
+      `SELECT count(*) FILTER (WHERE topic_attempts > 1) AS retried, COALESCE(sum(duplicate_topics), 0) AS removed FROM tickets`,
+    );
+    process.stdout.write(
+      `crash test: ${CUSTOMERS} tickets acknowledged; at SIGKILL ${topicsAtKill} topics existed, ${inFlightAtKill} were being created, ${copiesAtKill} first messages were copied; ` +
+        `after restart all ${CUSTOMERS} have their topic and first message; duplicate topics created: ${duplicatesCreated}, removed: ${stats.removed}, left visible: ${duplicatesLive}; ` +
+        `tickets whose topic creation was retried: ${stats.retried}\n`,
+    );
+
+    for (let i = 0; i < CUSTOMERS; i++) {
+      const topic = liveTopicWith(emu, i)!;
+      expect(topic.copies).toBe(1);
+    }
+    expect(duplicatesLive).toBe(0);
+    expect(emu.topics().filter((t) => !t.deleted)).toHaveLength(CUSTOMERS);
+    // Nobody was acknowledged twice, even though unconfirmed updates were delivered again after the restart.
+    for (const user of users) expect(botMessages(emu, user.id).filter((m) => /Thank you for your request/.test(m.text ?? ''))).toHaveLength(1);
+  });
+
+  it('shuts down cleanly on SIGTERM: stops taking updates, confirms them, exits 0', async () => {
+    const live = children.find((c) => c.running)!;
+    const user = emu.createUser({ first_name: 'Term', language_code: 'en' });
+    await chooseCategory(emu, user);
+    emu.userSendText(user.id, 'message before SIGTERM');
+    await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
+    live.kill('SIGTERM');
+    const exit = await live.exited;
+    expect(exit.code).toBe(0);
+    expect(live.output.some((line) => /shutting down \(SIGTERM\)/.test(line))).toBe(true);
+    // Everything handled was confirmed: nothing is waiting to be delivered again.
+    expect(emu.pendingUpdates()).toEqual([]);
+  });
+});
+
+/** The live topic of the i-th crash customer and how many copies of their first message it holds. */
+function liveTopicWith(emu: BotApiEmulator, i: number): { threadId: number; copies: number } | undefined {
+  const text = `crash test message ${i}`;
+  const topic = emu.topics().find((t) => !t.deleted && t.name.endsWith(` · ${text}`));
+  if (!topic) return undefined;
+  const copies = emu.topicMessages(topic.message_thread_id).filter((m) => m.from?.id === emu.botUser.id && m.text === text).length;
+  return { threadId: topic.message_thread_id, copies };
+}
