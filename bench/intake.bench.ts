@@ -20,10 +20,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, platform, arch, release, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
 import { AppModule } from '../src/app.module';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { BotApiEmulator } from '../src/sandbox/emulator';
 import type { Fault, TgMessage, TgUser } from '../src/sandbox/emulator';
+import { CountingLogger } from './app-logger';
 import { BenchDatabase, provisionDatabase } from './database';
 import { formatStats, LatencyStats, summarize } from './stats';
 import { Teardown, withTimeout } from './timeouts';
@@ -37,6 +39,7 @@ const DB_START_TIMEOUT_MS = 90_000;
 const APP_START_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 15_000;
 const TOPIC_DRAIN_TIMEOUT_MS = 60_000;
+const QUEUE_IDLE_TIMEOUT_MS = 60_000;
 const TEARDOWN_STEP_TIMEOUT_MS = 20_000;
 const SLOW_TOPIC_LATENCY_MS = 2000;
 
@@ -75,6 +78,9 @@ interface Desk {
   emu: BotApiEmulator;
   config: AppConfig;
   tracker: Tracker;
+  logger: CountingLogger;
+  /** The benchmark's own connection to the app's database, to look at the job queue. */
+  sql: Client;
 }
 
 const LANGUAGES = [
@@ -82,25 +88,26 @@ const LANGUAGES = [
   { code: 'ru' as const, choose: /Выберите тему/, describe: /Опишите проблему/ },
 ];
 
-/** The bot's latest message in the customer's chat that offers `data` as a button. */
-function menuWith(emu: BotApiEmulator, userId: number, data: string): TgMessage | undefined {
-  return emu
-    .chatMessages(userId)
-    .filter((m) => m.from?.id === emu.botUser.id)
-    .findLast((m) => {
-      const markup = m.reply_markup as { inline_keyboard?: { callback_data?: string }[][] } | undefined;
-      return (markup?.inline_keyboard ?? []).flat().some((b) => b.callback_data === data);
-    });
+function hasButton(message: TgMessage, data: string): boolean {
+  const markup = message.reply_markup as { inline_keyboard?: { callback_data?: string }[][] } | undefined;
+  return (markup?.inline_keyboard ?? []).flat().some((b) => b.callback_data === data);
 }
 
-/** Clicks a button and waits until the bot has edited that menu to the next step (as test-desk's `click`). */
-async function click(emu: BotApiEmulator, user: TgUser, data: string, expect: RegExp): Promise<void> {
-  const menu = await emu.waitFor(() => menuWith(emu, user.id, data), { timeoutMs: STEP_TIMEOUT_MS, what: `a button "${data}" for ${user.first_name}` });
-  emu.userClick(user.id, menu.message_id, data);
-  await emu.waitFor(() => expect.test(emu.getMessage(user.id, menu.message_id)?.text ?? ''), {
-    timeoutMs: STEP_TIMEOUT_MS,
-    what: `${expect} after ${user.first_name} clicked ${data}`,
-  });
+/** Clicks a button of `menu` and waits until the bot has edited that menu to the next step (as test-desk's `click`). */
+async function click(desk: Desk, user: TgUser, menu: TgMessage, data: string, expect: RegExp): Promise<TgMessage> {
+  const edited = desk.tracker.waitForBot(
+    user.id,
+    (m) => m.message_id === menu.message_id && expect.test(m.text ?? ''),
+    STEP_TIMEOUT_MS,
+    `${expect} after ${user.first_name} clicked ${data}`,
+  );
+  try {
+    desk.emu.userClick(user.id, menu.message_id, data);
+  } catch (error) {
+    edited.catch(() => undefined); // its timeout would otherwise surface later as an unhandled rejection
+    throw error;
+  }
+  return edited;
 }
 
 /**
@@ -115,9 +122,10 @@ async function customer(desk: Desk, scenario: string, runId: string, index: numb
   const token = `req-${runId}-${scenario.replace(/[^a-z]/g, '')}-${String(index).padStart(4, '0')}`;
   const text = `${token}: the app does not open after the update`;
 
+  const greeting = tracker.waitForBot(user.id, (m) => hasButton(m, `lang:${language.code}`), STEP_TIMEOUT_MS, `the greeting for ${user.first_name}`);
   emu.userSendText(user.id, '/start');
-  await click(emu, user, `lang:${language.code}`, language.choose);
-  await click(emu, user, 'cat:other', language.describe);
+  const menu = await click(desk, user, await greeting, `lang:${language.code}`, language.choose);
+  await click(desk, user, menu, 'cat:other', language.describe);
 
   const sample = tracker.track(token, text, user.id);
   sample.sentAt = performance.now();
@@ -160,12 +168,34 @@ async function drainTopics(samples: Sample[], scenario: string): Promise<void> {
   }
 }
 
+/** ticket.sync jobs not finished yet (pg-boss's table; the app offers no other view of its queue). */
+async function pendingSyncJobs(sql: Client): Promise<number> {
+  const { rows } = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'ticket.sync' AND state IN ('created', 'retry', 'active')`,
+  );
+  return rows[0].n;
+}
+
+/**
+ * Waits (bounded) until no sync job is queued or running, so that a scenario does not measure the
+ * previous one's leftovers. Returns how long that took.
+ */
+async function queueIdle(sql: Client, what: string): Promise<number> {
+  const started = performance.now();
+  while ((await pendingSyncJobs(sql)) > 0) {
+    if (performance.now() - started > QUEUE_IDLE_TIMEOUT_MS) throw new Error(`${what}: the job queue is still busy after ${QUEUE_IDLE_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Math.round(performance.now() - started);
+}
+
 // ------------------------------------------------------------------ scenarios
 
 interface ScenarioReport {
   name: string;
   description: string;
   parameters: { customers: number; concurrency: number; faults: Record<string, Fault> };
+  /** From the first customer's /start to the last copy in a topic. */
   durationMs: number;
   customersPerSecond: number;
   stats: {
@@ -181,6 +211,18 @@ interface ScenarioReport {
     until_topic_created: LatencyStats | null;
   };
   checks: { acksNotReplying: number; failedTelegramCalls: number };
+  jobs: {
+    /** Waited before the scenario for the previous one's jobs to finish. */
+    idleWaitMs: number;
+    /** ticket.sync jobs still queued or running once every copy was in its topic (work left for nothing). */
+    pendingAfterLastCopy: number;
+  };
+  appLog: { level: 'error' | 'warn'; kind: string; count: number }[];
+  /**
+   * The one process that runs the app, the emulator and the customers: an event loop busy close to 1.0
+   * means the latencies include waiting for this process's CPU, not only the app's own path.
+   */
+  process: { eventLoopUtilization: number; cpuMs: number };
 }
 
 const span = (samples: Sample[], from: (s: Sample) => number | undefined, to: (s: Sample) => number | undefined): LatencyStats | null =>
@@ -199,7 +241,11 @@ async function scenario(
 ): Promise<ScenarioReport> {
   const { emu } = desk;
   const faults = spec.faults ?? {};
+  const idleWaitMs = await queueIdle(desk.sql, spec.name);
+  desk.logger.drain();
   const callsBefore = emu.callRecords().length;
+  const eluBefore = performance.eventLoopUtilization();
+  const cpuBefore = process.cpuUsage();
   for (const [method, fault] of Object.entries(faults)) emu.setFault(method, fault);
   const started = performance.now();
   let samples: Sample[];
@@ -210,6 +256,9 @@ async function scenario(
     for (const method of Object.keys(faults)) emu.setFault(method, null);
   }
   const durationMs = performance.now() - started;
+  const elu = performance.eventLoopUtilization(eluBefore);
+  const cpu = process.cpuUsage(cpuBefore);
+  const pendingAfterLastCopy = await pendingSyncJobs(desk.sql);
   const failedTelegramCalls = emu
     .callRecords()
     .slice(callsBefore)
@@ -233,11 +282,17 @@ async function scenario(
       until_topic_created: span(samples, (s) => s.sentAt, (s) => s.topicCreatedAt),
     },
     checks: { acksNotReplying: samples.filter((s) => !s.ackIsReply).length, failedTelegramCalls },
+    jobs: { idleWaitMs, pendingAfterLastCopy },
+    appLog: desk.logger.drain(),
+    process: { eventLoopUtilization: Math.round(elu.utilization * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 1000) },
   };
   out(
     `${spec.name}: ${spec.customers} customers, concurrency ${spec.concurrency}, ${(durationMs / 1000).toFixed(1)} s | ` +
-      `ack ${formatStats(report.stats.ack_latency)} | topic ${formatStats(report.stats.topic_latency)}`,
+      `ack ${formatStats(report.stats.ack_latency)} | topic ${formatStats(report.stats.topic_latency)} | ` +
+      `event loop ${Math.round(report.process.eventLoopUtilization * 100)}% busy`,
   );
+  const warnings = report.appLog.reduce((n, e) => n + e.count, 0);
+  if (warnings > 0) out(`  app logged ${warnings} warning(s)/error(s) of ${report.appLog.length} kind(s); counts in the report`);
   return report;
 }
 
@@ -259,10 +314,13 @@ async function startDesk(database: BenchDatabase, teardown: Teardown): Promise<D
     // the global 30/s would queue acks behind copies: raised, so the numbers are about our own path.
     RATE_LIMIT_GROUP_PER_MINUTE: '6000',
     RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
+    // The per-second budget of one group, where the gateway has it (ignored by a version that does not).
+    RATE_LIMIT_GROUP_PER_SECOND: '1000',
   });
+  const logger = new CountingLogger();
   const app = await withTimeout(
     (async () => {
-      const created = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'] });
+      const created = await NestFactory.create(AppModule.forRoot(config), { logger });
       // Registered before listen: if boot fails half way, whatever started is still closed.
       teardown.add('the app', () => created.close());
       await created.listen(0, '127.0.0.1');
@@ -272,7 +330,10 @@ async function startDesk(database: BenchDatabase, teardown: Teardown): Promise<D
     'the app to start (migrations, pg-boss, HTTP)',
   );
   await emu.waitFor(() => emu.callRecords('getUpdates').length > 0, { timeoutMs: APP_START_TIMEOUT_MS, what: 'the bot to start polling' });
-  return { app, emu, config, tracker };
+  const sql = new Client({ connectionString: database.url, connectionTimeoutMillis: 10_000 });
+  await sql.connect();
+  teardown.add('the benchmark database connection', () => sql.end());
+  return { app, emu, config, tracker, logger, sql };
 }
 
 function git(args: string[]): string | null {
@@ -311,6 +372,8 @@ async function main(options: Options, teardown: Teardown): Promise<void> {
   if (options.warmup > 0) {
     // The first customers pay for JIT compilation, TypeORM metadata and fresh pool connections.
     await crowd(desk, 'warmup', runId, options.warmup, options.concurrency).then((samples) => drainTopics(samples, 'warmup'));
+    const warnings = desk.logger.drain().reduce((n, e) => n + e.count, 0);
+    if (warnings > 0) out(`  warmup: the app logged ${warnings} warning(s)/error(s)`);
   }
 
   const scenarios: ScenarioReport[] = [];

@@ -32,6 +32,11 @@ export interface Sample {
   copy: Deferred<void>;
 }
 
+interface BotWaiter {
+  test: (message: TgMessage) => boolean;
+  resolve: (message: TgMessage) => void;
+}
+
 /**
  * Listens to the emulator's events (not polling its state: the benchmark shares the event loop with the
  * app, and scanning the support chat for every probe would cost O(messages) per check and skew the
@@ -41,6 +46,7 @@ export class Tracker {
   private readonly byToken = new Map<string, Sample>();
   private readonly byUser = new Map<number, Sample>();
   private readonly byUpdate = new Map<number, Sample>();
+  private readonly waiters = new Map<number, Set<BotWaiter>>();
   private readonly botId: number;
   private readonly supportChatId: number;
 
@@ -58,6 +64,41 @@ export class Tracker {
     this.byToken.set(token, sample);
     this.byUser.set(userId, sample);
     return sample;
+  }
+
+  /**
+   * Resolves with the first bot message sent or edited in the customer's chat that passes `test`. Call it
+   * before the action that causes the message, so that a fast answer cannot be missed. Event-driven
+   * rather than emu.waitFor: its probes run on every change of the emulator for every waiting customer.
+   */
+  waitForBot(userId: number, test: (message: TgMessage) => boolean, timeoutMs: number, what: string): Promise<TgMessage> {
+    return new Promise<TgMessage>((resolve, reject) => {
+      const set = this.waiters.get(userId) ?? new Set<BotWaiter>();
+      this.waiters.set(userId, set);
+      const waiter: BotWaiter = {
+        test,
+        resolve: (message) => {
+          clearTimeout(timer);
+          resolve(message);
+        },
+      };
+      const timer = setTimeout(() => {
+        set.delete(waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      set.add(waiter);
+    });
+  }
+
+  private notifyWaiters(chatId: number, message: TgMessage): void {
+    const set = this.waiters.get(chatId);
+    if (!set) return;
+    for (const waiter of set) {
+      if (!waiter.test(message)) continue;
+      set.delete(waiter);
+      waiter.resolve(message);
+    }
+    if (set.size === 0) this.waiters.delete(chatId);
   }
 
   private sampleOf(text: string | undefined): Sample | undefined {
@@ -82,6 +123,10 @@ export class Tracker {
         const sample = this.byUpdate.get(update.update_id);
         if (sample && sample.deliveredAt === undefined) sample.deliveredAt = record.finishedAt;
       }
+    } else if (record.method === 'editMessageText') {
+      // An edit is not a new message: the emulator reports it only as a call (its result is the message).
+      const result = record.result as TgMessage | true | undefined;
+      if (typeof result === 'object' && result.chat.id > 0) this.notifyWaiters(result.chat.id, result);
     } else if (record.method === 'sendMessage') {
       const result = record.result as TgMessage | undefined;
       if (!result || result.chat.id <= 0 || !ACK_TEXT.test(result.text ?? '')) return;
@@ -111,6 +156,7 @@ export class Tracker {
       sample.copy.resolve();
       return;
     }
+    if (chatId > 0) this.notifyWaiters(chatId, message);
     if (chatId <= 0 || !ACK_TEXT.test(message.text ?? '')) return;
     const sample = this.byUser.get(chatId);
     if (!sample || sample.ackAt !== undefined) return;

@@ -50,6 +50,7 @@ describe('crash safety (built app, SIGKILL)', () => {
       DATABASE_URL: database.url,
       PORT: '0',
       RATE_LIMIT_GROUP_PER_MINUTE: '6000',
+      RATE_LIMIT_GROUP_PER_SECOND: '100',
       RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
     };
   }, 180_000);

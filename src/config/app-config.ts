@@ -27,7 +27,7 @@ export interface AppConfig {
   openaiModel: string;
   jobConcurrency: number;
   /** Outbound limits kept by the gateway (Telegram's: 30/s overall, 1/s per chat, 20/min per group). */
-  rateLimits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerMinute: number };
+  rateLimits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerSecond: number; perGroupPerMinute: number };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -118,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const rateLimits = {
     globalPerSecond: rate('RATE_LIMIT_GLOBAL_PER_SECOND', '30'),
     perChatPerSecond: rate('RATE_LIMIT_CHAT_PER_SECOND', '1'),
+    perGroupPerSecond: rate('RATE_LIMIT_GROUP_PER_SECOND', str('RATE_LIMIT_CHAT_PER_SECOND', '1')),
     perGroupPerMinute: rate('RATE_LIMIT_GROUP_PER_MINUTE', '20'),
   };
 

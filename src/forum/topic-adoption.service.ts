@@ -28,13 +28,15 @@ export class TopicAdoption {
     const match = TICKET_NUMBER.exec(name);
     if (!match) return;
     const ticketId = Number(match[1]);
-    const adopted: unknown[] = await this.dataSource.query(
+    // Usually the announcement races the sync job's own record of the same topic; either may land first.
+    const adopted: { stale: boolean }[] = await this.dataSource.query(
       `UPDATE tickets SET thread_id = $2, title = $3, topic_requested_at = NULL, updated_at = now()
-        WHERE id = $1 AND thread_id IS NULL AND topic_attempts > 0 RETURNING id`,
+        WHERE id = $1 AND thread_id IS NULL AND topic_attempts > 0
+        RETURNING (SELECT topic_requested_at < now() - interval '10 seconds' FROM tickets WHERE id = $1) AS stale`,
       [ticketId, threadId, name],
     );
     if (adopted.length) {
-      this.logger.warn(`ticket #${ticketId}: adopted topic ${threadId}, created before a restart without its id recorded`);
+      if (adopted[0].stale) this.logger.warn(`ticket #${ticketId}: adopted topic ${threadId}, created before a restart without its id recorded`);
       await this.jobs.send('ticket.sync', { ticketId });
       this.jobs.wake('ticket.sync');
       return;

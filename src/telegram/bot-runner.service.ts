@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { InjectBot } from 'nestjs-telegraf';
@@ -25,7 +25,7 @@ export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', '
  * loop awaits a whole batch, so one slow update would hold up every chat.
  */
 @Injectable()
-export class BotRunner implements OnApplicationBootstrap {
+export class BotRunner implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Bot');
   private poller?: UpdatePoller;
   private leaderLock?: QueryRunner;
@@ -45,6 +45,15 @@ export class BotRunner implements OnApplicationBootstrap {
   /** Called with an error that makes running pointless (a revoked token, a conflicting poller). */
   onFatal(handler: (error: Error) => void): void {
     this.fatal = handler;
+  }
+
+  /** The webhook route is added here: routes added after init would sit behind Nest's 404 handler. */
+  onModuleInit(): void {
+    if (this.config.botMode !== 'webhook') return;
+    const path = new URL(this.config.webhookUrl).pathname;
+    const secret = Buffer.from(this.config.webhookSecret);
+    const app = this.http.httpAdapter.getInstance<{ post(path: string, handler: (req: Request, res: Response) => void): void }>();
+    app.post(path, (req, res) => void this.onWebhook(req, res, secret));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -115,11 +124,7 @@ export class BotRunner implements OnApplicationBootstrap {
    * several instances behind a load balancer share the work through PostgreSQL.
    */
   private async startWebhook(): Promise<void> {
-    const path = new URL(this.config.webhookUrl).pathname;
-    const secret = Buffer.from(this.config.webhookSecret);
     this.bot.botInfo ??= await this.gateway.call('getMe', {});
-    const app = this.http.httpAdapter.getInstance<{ post(path: string, handler: (req: Request, res: Response) => void): void }>();
-    app.post(path, (req, res) => void this.onWebhook(req, res, secret));
     this.acceptingWebhooks = true;
     await this.gateway.call('setWebhook', {
       url: this.config.webhookUrl,
@@ -127,7 +132,7 @@ export class BotRunner implements OnApplicationBootstrap {
       allowed_updates: [...ALLOWED_UPDATES],
       max_connections: 40,
     });
-    this.logger.log(`receiving updates by webhook at ${path} as @${this.bot.botInfo.username}`);
+    this.logger.log(`receiving updates by webhook at ${this.config.webhookUrl} as @${this.bot.botInfo.username}`);
   }
 
   private async onWebhook(req: Request, res: Response, secret: Buffer): Promise<void> {

@@ -12,7 +12,7 @@ function fakeClock() {
   };
 }
 
-const limits = { globalPerSecond: 30, perChatPerSecond: 1, perChatBurst: 3, perGroupPerMinute: 20, perGroupBurst: 2 };
+const limits = { globalPerSecond: 30, perChatPerSecond: 1, perChatBurst: 3, perGroupPerMinute: 20 };
 
 describe('TokenBucket', () => {
   it('allows a burst, then one token per interval', () => {
@@ -52,13 +52,16 @@ describe('SendScheduler', () => {
 
   it('serves customer-facing sends before a backlog of group traffic', async () => {
     const clock = fakeClock();
-    const scheduler = new SendScheduler({ ...limits, globalPerSecond: 2 }, clock.now);
+    const scheduler = new SendScheduler({ ...limits, globalPerSecond: 10 }, clock.now);
     const order: string[] = [];
     for (let i = 0; i < 6; i++) void scheduler.acquire(-100 - i, 'group').then(() => order.push(`group${i}`));
     await clock.advance(0);
+    expect(order).toEqual(['group0']);
     void scheduler.acquire(7, 'customer').then(() => order.push('ack'));
-    await clock.advance(600);
-    expect(order).toEqual(['group0', 'group1', 'ack']);
+    await clock.advance(150);
+    expect(order).toEqual(['group0', 'ack']);
+    await clock.advance(150);
+    expect(order).toEqual(['group0', 'ack', 'group1']);
   });
 
   it('does not let one throttled chat hold up another', async () => {
@@ -69,6 +72,16 @@ describe('SendScheduler', () => {
     void scheduler.acquire(-1002, 'group').then(() => order.push('other'));
     await clock.advance(0);
     expect(order).toEqual(['group', 'group', 'other']);
+  });
+
+  it('never sends more than the per-minute budget into a group in any minute', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler(limits, clock.now);
+    const granted: number[] = [];
+    for (let i = 0; i < 60; i++) void scheduler.acquire(-1001, 'group').then(() => granted.push(clock.now()));
+    for (let t = 0; t < 180; t++) await clock.advance(1000);
+    for (const start of granted) expect(granted.filter((t) => t >= start && t < start + 60_000).length).toBeLessThanOrEqual(20);
+    expect(granted.length).toBeGreaterThanOrEqual(55);
   });
 
   it('holds a chat after a 429 for retry_after', async () => {

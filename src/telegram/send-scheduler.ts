@@ -3,12 +3,13 @@ import type { Lane } from './telegram.gateway';
 export interface SendLimits {
   /** Messages per second over all chats (Telegram: about 30). */
   globalPerSecond: number;
-  /** Messages per second into one private chat (Telegram: 1, short bursts allowed). */
+  /** Messages per second into one chat (Telegram: 1, short bursts allowed). */
   perChatPerSecond: number;
   perChatBurst: number;
+  /** Messages per second into one group; defaults to perChatPerSecond. */
+  perGroupPerSecond?: number;
   /** Messages per minute into one group (Telegram: 20). */
   perGroupPerMinute: number;
-  perGroupBurst: number;
 }
 
 export const TELEGRAM_LIMITS: SendLimits = {
@@ -16,8 +17,16 @@ export const TELEGRAM_LIMITS: SendLimits = {
   perChatPerSecond: 1,
   perChatBurst: 3,
   perGroupPerMinute: 20,
-  perGroupBurst: 5,
 };
+
+/**
+ * A bucket that never exceeds `limit` sends in any window of `windowMs` (Telegram counts in sliding
+ * windows): a burst of `burst`, then the rest of the budget spread evenly.
+ */
+function windowBucket(limit: number, windowMs: number, now: number): TokenBucket {
+  const burst = Math.max(1, Math.min(Math.floor(limit / 10), limit - 1));
+  return new TokenBucket(burst, Math.max(limit - burst, 1) / windowMs, now);
+}
 
 /** A token bucket: `capacity` tokens, refilled continuously at `perMs` tokens per millisecond. */
 export class TokenBucket {
@@ -80,7 +89,7 @@ const LANE_ORDER: Record<Lane, number> = { customer: 0, group: 1 };
  */
 export class SendScheduler {
   private readonly global: TokenBucket;
-  private readonly chats = new Map<number, TokenBucket>();
+  private readonly chats = new Map<number, TokenBucket[]>();
   private readonly waiters: Waiter[] = [];
   private seq = 0;
   private timer?: NodeJS.Timeout;
@@ -89,7 +98,7 @@ export class SendScheduler {
     private readonly limits: SendLimits = TELEGRAM_LIMITS,
     private readonly clock: () => number = () => performance.now(),
   ) {
-    this.global = new TokenBucket(limits.globalPerSecond, limits.globalPerSecond / 1000, clock());
+    this.global = windowBucket(limits.globalPerSecond, 1000, clock());
   }
 
   acquire(chatId: number, lane: Lane): Promise<void> {
@@ -102,25 +111,29 @@ export class SendScheduler {
 
   /** A 429 for this chat: hold its sends for `seconds`. */
   penalize(chatId: number, seconds: number): void {
-    this.bucket(chatId).block(this.clock(), seconds * 1000);
+    for (const bucket of this.buckets(chatId)) bucket.block(this.clock(), seconds * 1000);
   }
 
   get pending(): number {
     return this.waiters.length;
   }
 
-  private bucket(chatId: number): TokenBucket {
-    let bucket = this.chats.get(chatId);
-    if (!bucket) {
+  private buckets(chatId: number): TokenBucket[] {
+    let buckets = this.chats.get(chatId);
+    if (!buckets) {
       const now = this.clock();
+      const { perChatPerSecond, perChatBurst, perGroupPerMinute } = this.limits;
       // Group and supergroup ids are negative; private chats are the user's (positive) id.
-      bucket =
+      buckets =
         chatId < 0
-          ? new TokenBucket(this.limits.perGroupBurst, this.limits.perGroupPerMinute / 60_000, now)
-          : new TokenBucket(this.limits.perChatBurst, this.limits.perChatPerSecond / 1000, now);
-      this.chats.set(chatId, bucket);
+          ? [
+              new TokenBucket(perChatBurst, (this.limits.perGroupPerSecond ?? perChatPerSecond) / 1000, now),
+              windowBucket(perGroupPerMinute, 60_000, now),
+            ]
+          : [new TokenBucket(perChatBurst, perChatPerSecond / 1000, now)];
+      this.chats.set(chatId, buckets);
     }
-    return bucket;
+    return buckets;
   }
 
   private pump(): void {
@@ -137,15 +150,15 @@ export class SendScheduler {
         break;
       }
       const waiter = this.waiters[i];
-      const bucket = this.bucket(waiter.chatId);
-      const chatWait = bucket.waitMs(now);
+      const buckets = this.buckets(waiter.chatId);
+      const chatWait = Math.max(...buckets.map((b) => b.waitMs(now)));
       if (chatWait > 0) {
         nextWake = Math.min(nextWake, chatWait);
         i++;
         continue;
       }
       this.global.take(now);
-      bucket.take(now);
+      for (const bucket of buckets) bucket.take(now);
       this.waiters.splice(i, 1);
       waiter.resolve();
     }
@@ -159,9 +172,8 @@ export class SendScheduler {
   private forgetIdleChats(): void {
     if (this.chats.size < 10_000) return;
     const now = this.clock();
-    for (const [chatId, bucket] of this.chats) {
-      bucket.waitMs(now);
-      if (bucket.idle) this.chats.delete(chatId);
+    for (const [chatId, buckets] of this.chats) {
+      if (buckets.every((bucket) => bucket.waitMs(now) === 0 && bucket.idle)) this.chats.delete(chatId);
     }
   }
 }

@@ -38,7 +38,8 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
     DATABASE_URL: database.url,
     DEFAULT_LANGUAGE: 'ru',
     SUPPORT_LANGUAGE: 'en',
-    RATE_LIMIT_GROUP_PER_MINUTE: '600',
+    RATE_LIMIT_GROUP_PER_MINUTE: '6000',
+    RATE_LIMIT_GROUP_PER_SECOND: '100',
     ...options.env,
   });
   const logger: LogLevel[] = process.env.TEST_LOGS ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error'];

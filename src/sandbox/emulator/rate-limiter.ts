@@ -34,7 +34,7 @@ export class RateLimiter {
     if (this.global.length >= globalLimit) waitMs = Math.max(waitMs, this.global[this.global.length - globalLimit] + 1000 - now);
 
     const bucket = this.refill(chatId, now);
-    if (bucket.tokens < 1) waitMs = Math.max(waitMs, ((1 - bucket.tokens) / this.perChatRate()) * 1000);
+    if (bucket.tokens < 1) waitMs = Math.max(waitMs, ((1 - bucket.tokens) / this.perChatRate(chatId)) * 1000);
 
     if (chatId < 0) {
       const groupLimit = this.limits.perGroupPerMinute ?? 20;
@@ -64,8 +64,9 @@ export class RateLimiter {
     this.groups.clear();
   }
 
-  private perChatRate(): number {
-    return this.limits.perChatPerSecond ?? 1;
+  private perChatRate(chatId: number): number {
+    const perChat = this.limits.perChatPerSecond ?? 1;
+    return chatId < 0 ? (this.limits.perGroupPerSecond ?? perChat) : perChat;
   }
 
   private refill(chatId: number, now: number): { tokens: number; at: number } {
@@ -75,7 +76,7 @@ export class RateLimiter {
       bucket = { tokens: burst, at: now };
       this.buckets.set(chatId, bucket);
     }
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perChatRate());
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perChatRate(chatId));
     bucket.at = now;
     return bucket;
   }

@@ -176,6 +176,8 @@ export interface LimitOptions {
   perChatPerSecond?: number;
   /** Short burst allowed into one chat before the per-second rate applies. */
   perChatBurst?: number;
+  /** Sustained messages per second into one group; defaults to perChatPerSecond (lets a test scale group traffic). */
+  perGroupPerSecond?: number;
   /** Messages per minute into one group (Telegram: 20). */
   perGroupPerMinute?: number;
 }
