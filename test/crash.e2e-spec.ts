@@ -124,8 +124,10 @@ describe('crash safety (built app, SIGKILL)', () => {
     const exit = await live.exited;
     expect(exit.code).toBe(0);
     expect(live.output.some((line) => /shutting down \(SIGTERM\)/.test(line))).toBe(true);
-    // Everything handled was confirmed: nothing is waiting to be delivered again.
-    expect(emu.pendingUpdates()).toEqual([]);
+    // Every update it received was confirmed: none will be delivered again. (Updates that arrived after
+    // polling stopped, such as the announcement of a topic its last job created, wait for the next start.)
+    const delivered = new Set(emu.updatesDelivered());
+    expect(emu.pendingUpdates().filter((u) => delivered.has(u.update_id))).toEqual([]);
   });
 });
 

@@ -106,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const categoriesFile = resolve(str('CATEGORIES_FILE', 'catalog/categories.json'));
   if (!existsSync(categoriesFile)) problems.push(`CATEGORIES_FILE not found: ${str('CATEGORIES_FILE', 'catalog/categories.json')}`);
 
-  const jobConcurrency = Number(str('JOB_CONCURRENCY', '8'));
+  const jobConcurrency = Number(str('JOB_CONCURRENCY', '16'));
   if (!Number.isInteger(jobConcurrency) || jobConcurrency < 1 || jobConcurrency > 64)
     problems.push('JOB_CONCURRENCY must be an integer between 1 and 64');
 

@@ -15,6 +15,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrations,
     synchronize: false,
     migrationsTransactionMode: 'each',
-    extra: { max: 20, application_name: 'helpdesk' },
+    // Sync jobs each hold one connection for their advisory lock; the pool leaves room for them and for updates.
+    extra: { max: 40, application_name: 'helpdesk' },
   };
 }

@@ -36,7 +36,9 @@ export class TopicAdoption {
       [ticketId, threadId, name],
     );
     if (adopted.length) {
-      if (adopted[0].stale) this.logger.warn(`ticket #${ticketId}: adopted topic ${threadId}, created before a restart without its id recorded`);
+      // A fresh request means a sync job is creating this very topic and goes on by itself.
+      if (!adopted[0].stale) return;
+      this.logger.warn(`ticket #${ticketId}: adopted topic ${threadId}, created before a restart without its id recorded`);
       await this.jobs.send('ticket.sync', { ticketId });
       this.jobs.wake('ticket.sync');
       return;

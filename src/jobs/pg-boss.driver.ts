@@ -59,11 +59,13 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit, OnApplicat
     for (const [name, handler] of this.handlers) {
       const ids: string[] = [];
       for (let i = 0; i < this.config.jobConcurrency; i++) {
-        ids.push(
-          await this.boss.work<JobMap[JobName]>(name, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async (jobs) => {
-            for (const job of jobs) await this.run(name, handler, job);
-          }),
-        );
+        let workerId = '';
+        workerId = await this.boss.work<JobMap[JobName]>(name, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async (jobs) => {
+          for (const job of jobs) await this.run(name, handler, job);
+          // pg-boss would sleep out the rest of its polling interval after every job; with work left, fetch again now.
+          if (jobs.length) this.boss.notifyWorker(workerId);
+        });
+        ids.push(workerId);
       }
       this.workerIds.set(name, ids);
     }
