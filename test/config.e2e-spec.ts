@@ -1,7 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BotApiEmulator } from '../src/sandbox/emulator';
+import { createTestDatabase } from './support/database';
 
 const root = join(__dirname, '..');
 
@@ -30,5 +32,36 @@ describe('configuration at startup', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('BOT_TOKEN does not look like a bot token');
     expect(result.stderr).toContain('SUPPORT_CHAT_ID must be a supergroup id');
+  });
+
+  it('stops with a clear line when Telegram rejects the token', async () => {
+    const emu = new BotApiEmulator({ token: '999:the-real-token' });
+    await emu.start();
+    const database = await createTestDatabase();
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), 'helpdesk-config-'));
+      const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(root, 'src/main.ts')], {
+        cwd,
+        env: {
+          PATH: process.env.PATH ?? '',
+          TS_NODE_PROJECT: join(root, 'tsconfig.json'),
+          CATEGORIES_FILE: join(root, 'catalog/categories.json'),
+          BOT_TOKEN: '123:a-revoked-token',
+          SUPPORT_CHAT_ID: String(emu.supportChatId),
+          TELEGRAM_API_ROOT: emu.apiRoot,
+          DATABASE_URL: database.url,
+          PORT: '0',
+        },
+      });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(output).toContain('Telegram rejected the bot token (401 Unauthorized): check BOT_TOKEN');
+    } finally {
+      await emu.stop();
+      await database.drop();
+    }
   });
 });

@@ -8,6 +8,7 @@ import type { Update } from 'telegraf/types';
 import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig, LANGUAGES } from '../config/app-config';
 import { I18n } from './i18n/i18n.service';
+import { TelegramCallError } from './telegram-error';
 import { TelegramGateway } from './telegram.gateway';
 import { UpdatePoller } from './update-poller';
 
@@ -56,11 +57,36 @@ export class BotRunner implements OnModuleInit, OnApplicationBootstrap {
     app.post(path, (req, res) => void this.onWebhook(req, res, secret));
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
+    void this.connect().catch((error: Error) => {
+      const reason =
+        error instanceof TelegramCallError && error.code === 401
+          ? 'Telegram rejected the bot token (401 Unauthorized): check BOT_TOKEN'
+          : `Telegram: ${error.message}`;
+      this.logger.error(reason);
+      this.fatal?.(new Error(reason));
+    });
+  }
+
+  /**
+   * Waits for Telegram (the app is up meanwhile: jobs run, /health answers), then takes updates. An
+   * unreachable Telegram is retried; a refused token is fatal.
+   */
+  private async connect(): Promise<void> {
+    for (let attempt = 0; !this.bot.botInfo; attempt++) {
+      try {
+        this.bot.botInfo = await this.gateway.call('getMe', {}, { retries: 0 });
+      } catch (error) {
+        if (!(error instanceof TelegramCallError) || !error.retriable || this.stopping) throw error;
+        const waitMs = Math.min(30_000, 1000 * 2 ** attempt);
+        this.logger.warn(`Telegram is not reachable (${error.description}); trying again in ${waitMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
+    if (this.stopping) return;
     void this.publishCommands();
-    if (this.config.botMode === 'webhook') return this.startWebhook();
-    this.bot.botInfo ??= await this.gateway.call('getMe', {});
-    void this.pollWhenLeader();
+    if (this.config.botMode === 'webhook') await this.startWebhook();
+    else await this.pollWhenLeader();
   }
 
   /**
@@ -124,7 +150,6 @@ export class BotRunner implements OnModuleInit, OnApplicationBootstrap {
    * several instances behind a load balancer share the work through PostgreSQL.
    */
   private async startWebhook(): Promise<void> {
-    this.bot.botInfo ??= await this.gateway.call('getMe', {});
     this.acceptingWebhooks = true;
     await this.gateway.call('setWebhook', {
       url: this.config.webhookUrl,
@@ -132,7 +157,7 @@ export class BotRunner implements OnModuleInit, OnApplicationBootstrap {
       allowed_updates: [...ALLOWED_UPDATES],
       max_connections: 40,
     });
-    this.logger.log(`receiving updates by webhook at ${this.config.webhookUrl} as @${this.bot.botInfo.username}`);
+    this.logger.log(`receiving updates by webhook at ${this.config.webhookUrl} as @${this.bot.botInfo?.username ?? '?'}`);
   }
 
   private async onWebhook(req: Request, res: Response, secret: Buffer): Promise<void> {
