@@ -1,5 +1,7 @@
 import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
 import { ChildApp, buildApp } from './support/child-app';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
 import { ackFor, botMessages, chooseCategory } from './support/test-desk';
@@ -56,6 +58,9 @@ describe('crash safety (built app, SIGKILL)', () => {
   }, 180_000);
 
   afterAll(async () => {
+    // The apps' own logs, for when this test fails (test/artifacts is not tracked).
+    mkdirSync(join(__dirname, 'artifacts'), { recursive: true });
+    for (const [i, child] of children.entries()) writeFileSync(join(__dirname, 'artifacts', `crash-app-run-${i + 1}.log`), child.output.join('\n'));
     for (const child of children) if (child.running) child.kill('SIGKILL');
     await Promise.all(children.map((c) => c.exited));
     await emu?.stop();
