@@ -1,7 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
-export const TEMPLATE_DB = 'helpdesk_template';
+/**
+ * Every test run has its own template and test databases, named after the run (the Jest main process's
+ * pid), so two runs on one server never drop each other's databases.
+ */
+export function runId(): string {
+  const id = process.env.HELPDESK_TEST_RUN;
+  if (!id) throw new Error('HELPDESK_TEST_RUN is not set: run the tests through jest (globalSetup sets it)');
+  return id;
+}
+
+export const templateName = (run: string) => `helpdesk_tpl_${run}`;
+export const testDatabasePrefix = (run: string) => `helpdesk_t_${run}_`;
+
+/** Databases of runs whose Jest process is gone (killed, crashed): safe to drop. */
+export function isStale(database: string): boolean {
+  const match = /^helpdesk_(?:tpl|t)_(\d+)(?:_|$)/.exec(database);
+  if (!match) return false;
+  try {
+    process.kill(Number(match[1]), 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
@@ -13,11 +36,12 @@ export function withDatabase(url: string, database: string): string {
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) throw new Error('DATABASE_URL is not set: run the tests through jest (globalSetup provides it)');
-  const name = `helpdesk_t_${randomBytes(5).toString('hex')}`;
+  const run = runId();
+  const name = `${testDatabasePrefix(run)}${randomBytes(5).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`);
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateName(run)}"`);
   } finally {
     await admin.end();
   }

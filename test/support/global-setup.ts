@@ -4,7 +4,7 @@ import PgBoss from 'pg-boss';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { TEMPLATE_DB, withDatabase } from './database';
+import { isStale, templateName, withDatabase } from './database';
 
 /**
  * Once per test run: a PostgreSQL (the server in DATABASE_URL, or an embedded one when it is unset),
@@ -17,17 +17,19 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as { __embeddedDb?: { stop(): Promise<void> } }).__embeddedDb = embedded;
   }
   const adminUrl = process.env.DATABASE_URL;
+  process.env.HELPDESK_TEST_RUN = String(process.pid);
+  const template = templateName(process.env.HELPDESK_TEST_RUN);
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    // Test databases of an earlier, interrupted run.
-    const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'helpdesk_t_%' OR datname = $1`, [TEMPLATE_DB]);
-    for (const row of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${TEMPLATE_DB}"`);
+    // Databases of earlier runs that were interrupted; those of a run still going are left alone.
+    const existing = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'helpdesk\_t%'`);
+    for (const row of existing.rows) if (isStale(row.datname)) await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${template}"`);
   } finally {
     await admin.end();
   }
-  const templateUrl = withDatabase(adminUrl, TEMPLATE_DB);
+  const templateUrl = withDatabase(adminUrl, template);
   const dataSource = new DataSource(dataSourceOptions(templateUrl));
   await dataSource.initialize();
   await dataSource.runMigrations();

@@ -1,11 +1,15 @@
 import { Client } from 'pg';
-import { TEMPLATE_DB } from './database';
+import { templateName, testDatabasePrefix } from './database';
 
 export default async function globalTeardown(): Promise<void> {
   const admin = new Client({ connectionString: process.env.DATABASE_URL });
   await admin.connect();
   try {
-    const rows = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'helpdesk_t_%' OR datname = $1`, [TEMPLATE_DB]);
+    const run = process.env.HELPDESK_TEST_RUN ?? String(process.pid);
+    const rows = await admin.query(`SELECT datname FROM pg_database WHERE datname = $1 OR starts_with(datname, $2)`, [
+      templateName(run),
+      testDatabasePrefix(run),
+    ]);
     for (const row of rows.rows) await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
   } finally {
     await admin.end();
