@@ -16,6 +16,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY catalog ./catalog
+COPY knowledge ./knowledge
 VOLUME ["/app/data"]
 EXPOSE 3000
 # node directly (not npm/nest): it receives SIGTERM itself and shuts down in order.

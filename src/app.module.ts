@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, DynamicModule, Injectable, Module } from '@n
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AiModule } from './ai/ai.module';
+import { AutoCloseModule } from './auto-close/auto-close.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -42,6 +43,7 @@ export class AppModule {
         TelegramModule,
         TicketsModule,
         ForumModule,
+        AutoCloseModule,
       ],
       controllers: [HealthController],
       providers: [ShutdownOrder],

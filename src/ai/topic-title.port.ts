@@ -1,16 +1,26 @@
 import type { Ticket } from '../tickets/ticket.entity';
 
 /**
- * Where an AI title for a new topic comes from. The forum asks it with a time budget and uses the
- * provisional title when it answers null or not in time; the AI module provides the implementation.
+ * Where a topic's AI title comes from, as the forum sees it. The forum creates the topic with
+ * `forNewTopic` (or its provisional title when that answers null) and reports the name it used; the AI
+ * side renames the topic if a different AI title is, or later becomes, available.
  */
 export abstract class TopicTitleSource {
-  abstract suggest(ticket: Ticket, firstText: string | null, budgetMs: number): Promise<string | null>;
+  /**
+   * The AI title for a topic about to be created: waits, at most until the title budget counted from the
+   * ticket's creation has passed, for the `ai.title` job to store it. Null: use the provisional title.
+   */
+  abstract forNewTopic(ticket: Ticket): Promise<string | null>;
+
+  /** The topic now exists with `name`; an AI title that differs (it came late) replaces it. Never throws. */
+  abstract topicCreated(ticketId: number, name: string): Promise<void>;
 }
 
 /** Used while no AI is configured: every topic keeps its provisional title. */
 export class NoTopicTitles extends TopicTitleSource {
-  async suggest(): Promise<string | null> {
+  async forNewTopic(): Promise<string | null> {
     return null;
   }
+
+  async topicCreated(): Promise<void> {}
 }

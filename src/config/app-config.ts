@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 export type Language = 'ru' | 'en';
 export const LANGUAGES: readonly Language[] = ['ru', 'en'];
 export type BotMode = 'polling' | 'webhook';
+/** What the AI does with its first answer: nothing, a draft agents send or discard, or send it itself. */
+export type AiAnswerMode = 'off' | 'draft' | 'auto';
 
 /** The one typed configuration object, built once at boot from the environment (and `.env`). */
 export interface AppConfig {
@@ -22,9 +24,20 @@ export interface AppConfig {
   supportLanguage: Language;
   categoriesFile: string;
   autoCloseAfterMs: number;
+  /** A customer writing within this time after their ticket closed reopens it; later, a new ticket starts. */
+  reopenWindowMs: number;
+  /** Append the agent's first name to answers sent to customers. */
+  agentSignature: boolean;
   openaiApiKey: string;
   openaiBaseUrl: string;
   openaiModel: string;
+  /** Per-attempt timeout of an AI request (answers; titles use a shorter cap of their own). */
+  openaiTimeoutMs: number;
+  /** How long a new topic waits, from the ticket's creation, for its AI title before the provisional one is used. */
+  aiTitleBudgetMs: number;
+  aiAnswerMode: AiAnswerMode;
+  /** The folder of Markdown files the AI answers from. */
+  knowledgeDir: string;
   jobConcurrency: number;
   /** Outbound limits kept by the gateway (Telegram's: 30/s overall, 1/s per chat, 20/min per group). */
   rateLimits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerSecond: number; perGroupPerMinute: number };
@@ -103,6 +116,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const autoCloseAfterMs = parseDuration(autoCloseRaw);
   if (autoCloseAfterMs === undefined) problems.push(`AUTO_CLOSE_AFTER must be a duration like 48h or 30m, got "${autoCloseRaw}"`);
 
+  const reopenRaw = str('REOPEN_WINDOW', '24h');
+  const reopenWindowMs = parseDuration(reopenRaw);
+  if (reopenWindowMs === undefined) problems.push(`REOPEN_WINDOW must be a duration like 24h or 30m, got "${reopenRaw}"`);
+
+  const signatureRaw = str('AGENT_SIGNATURE', 'false').toLowerCase();
+  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(signatureRaw)) problems.push(`AGENT_SIGNATURE must be true or false, got "${signatureRaw}"`);
+
   const categoriesFile = resolve(str('CATEGORIES_FILE', 'catalog/categories.json'));
   if (!existsSync(categoriesFile)) problems.push(`CATEGORIES_FILE not found: ${str('CATEGORIES_FILE', 'catalog/categories.json')}`);
 
@@ -121,6 +141,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     perGroupPerSecond: rate('RATE_LIMIT_GROUP_PER_SECOND', str('RATE_LIMIT_CHAT_PER_SECOND', '1')),
     perGroupPerMinute: rate('RATE_LIMIT_GROUP_PER_MINUTE', '20'),
   };
+
+  const millis = (name: string, fallback: string, min: number, max: number): number => {
+    const raw = str(name, fallback);
+    const value = parseDuration(raw);
+    if (value === undefined || value < min || value > max)
+      problems.push(`${name} must be a duration between ${min} ms and ${max / 1000} s (like 1500 or 2s), got "${raw}"`);
+    return value ?? 0;
+  };
+  const openaiTimeoutMs = millis('OPENAI_TIMEOUT_MS', '15000', 500, 600_000);
+  const aiTitleBudgetMs = millis('AI_TITLE_BUDGET_MS', '1500', 0, 30_000);
+  const aiAnswerMode = str('AI_ANSWER_MODE', 'draft').toLowerCase();
+  if (!['off', 'draft', 'auto'].includes(aiAnswerMode)) problems.push(`AI_ANSWER_MODE must be one of off, draft, auto, got "${aiAnswerMode}"`);
+  const openaiBaseUrl = str('OPENAI_BASE_URL', 'https://api.openai.com/v1').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s]+$/.test(openaiBaseUrl)) problems.push(`OPENAI_BASE_URL must be an http(s) URL, got "${openaiBaseUrl}"`);
+  const knowledgeDir = resolve(str('KNOWLEDGE_DIR', 'knowledge'));
+  // Only checked when it is used: an unset key or AI_ANSWER_MODE=off needs no knowledge base.
+  if (str('OPENAI_API_KEY') && aiAnswerMode !== 'off' && !existsSync(knowledgeDir))
+    problems.push(`KNOWLEDGE_DIR not found: ${str('KNOWLEDGE_DIR', 'knowledge')} (a folder of Markdown files, or set AI_ANSWER_MODE=off)`);
 
   const logLevel = str('LOG_LEVEL', 'log').toLowerCase();
   if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel))
@@ -143,9 +181,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     supportLanguage,
     categoriesFile,
     autoCloseAfterMs: autoCloseAfterMs ?? 0,
+    reopenWindowMs: reopenWindowMs ?? 0,
+    agentSignature: ['true', '1', 'yes'].includes(signatureRaw),
     openaiApiKey: str('OPENAI_API_KEY'),
-    openaiBaseUrl: str('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
+    openaiBaseUrl,
     openaiModel: str('OPENAI_MODEL', 'gpt-4o-mini'),
+    openaiTimeoutMs,
+    aiTitleBudgetMs,
+    aiAnswerMode: aiAnswerMode as AiAnswerMode,
+    knowledgeDir,
     jobConcurrency,
     rateLimits,
     logLevel: logLevel as AppConfig['logLevel'],

@@ -1,25 +1,87 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { Ctx, Next, On, Update } from 'nestjs-telegraf';
 import type { Context } from 'telegraf';
+import type { Message } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { I18n } from '../telegram/i18n/i18n.service';
+import type { MessageKey } from '../telegram/i18n/messages';
+import { TelegramGateway } from '../telegram/telegram.gateway';
+import { ConversationService } from '../tickets/conversation.service';
+import { messageKind, toIncoming } from '../tickets/incoming-message';
 import { TopicAdoption } from './topic-adoption.service';
 
 type NextFn = () => Promise<void>;
 
-/** Updates from the support group. */
+const CLOSE = /^\/close(@\w+)?\s*$/i;
+const REOPEN = /^\/reopen(@\w+)?\s*$/i;
+/** Internal notes stay in the topic: "// text" or "/note text". */
+const NOTE = /^(\/\/|\/note(@\w+)?(\s|$))/i;
+
+/**
+ * The support group. Agents answer inside a ticket's topic; their messages are copied to the customer.
+ * Nothing else reaches a customer: not the General topic, not topics that are not tickets, not
+ * internal notes, not service messages, not other bots, not other chats.
+ */
 @Update()
 export class ForumUpdate {
+  private readonly logger = new Logger('Forum');
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly adoption: TopicAdoption,
+    private readonly conversation: ConversationService,
+    private readonly gateway: TelegramGateway,
+    private readonly i18n: I18n,
   ) {}
 
   @On('message')
   async onGroupMessage(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
-    if (ctx.chat?.id !== this.config.supportChatId) return next();
+    if (ctx.chat?.type === 'private') return next();
     const message = ctx.message;
-    if (message && 'forum_topic_created' in message && message.from?.id === ctx.botInfo.id && message.message_thread_id) {
+    if (!message || ctx.chat?.id !== this.config.supportChatId) return;
+    if ('forum_topic_created' in message && message.from?.id === ctx.botInfo.id && message.message_thread_id) {
       await this.adoption.onTopicCreated(message.message_thread_id, message.forum_topic_created.name);
+      return;
     }
+    const threadId = message.is_topic_message ? message.message_thread_id : undefined;
+    if (!threadId || !message.from || message.from.is_bot || !messageKind(message)) return;
+    const text = 'text' in message ? message.text.trim() : '';
+    const agent = message.from.first_name;
+    if (NOTE.test(text)) return;
+    if (CLOSE.test(text)) {
+      const result = await this.conversation.closeByAgent(ctx.update.update_id, threadId, agent);
+      if (result.outcome === 'already') await this.say(threadId, message, 'topic.alreadyClosed');
+      return;
+    }
+    if (REOPEN.test(text)) {
+      const result = await this.conversation.reopenByAgent(ctx.update.update_id, threadId, agent);
+      if (result.outcome === 'already') await this.say(threadId, message, 'topic.alreadyOpen');
+      if (result.outcome === 'newer-open') await this.say(threadId, message, 'topic.newerTicket', { ticket: result.ticket.id });
+      return;
+    }
+    const incoming = toIncoming(ctx.update.update_id, message);
+    if (!incoming) return;
+    const result = await this.conversation.recordAgentMessage(incoming, threadId);
+    if (result.outcome === 'not-ticket') this.logger.debug(`message ${message.message_id} in topic ${threadId}: not a ticket, not forwarded`);
+  }
+
+  @On('edited_message')
+  async onEdited(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
+    const edited = ctx.editedMessage;
+    if (!edited || ctx.chat?.id !== this.config.supportChatId) return next();
+    if (!edited.from || edited.from.is_bot) return;
+    const m = edited as Message & { text?: string; caption?: string; entities?: unknown[]; caption_entities?: unknown[] };
+    const change = m.text !== undefined ? { text: m.text, entities: m.entities } : m.caption !== undefined ? { caption: m.caption, entities: m.caption_entities } : undefined;
+    if (change) await this.conversation.recordEdit(ctx.update.update_id, this.config.supportChatId, edited.message_id, change);
+  }
+
+  /** A short answer to the agent in the topic, as a reply to their command. */
+  private async say(threadId: number, to: Message, key: MessageKey, vars: Record<string, string | number> = {}): Promise<void> {
+    await this.gateway.sendMessage(
+      this.config.supportChatId,
+      this.i18n.t(this.config.supportLanguage, key, vars),
+      { message_thread_id: threadId, reply_parameters: { message_id: to.message_id, allow_sending_without_reply: true } },
+      { lane: 'group' },
+    );
   }
 }

@@ -27,25 +27,37 @@ export class SyncSweeper implements OnApplicationBootstrap {
     await this.sweep(SWEEP_EVERY_MS / 1000).catch((error: Error) => this.logger.warn(`sweep failed: ${error.message}`));
   }
 
-  /** Enqueues a sync for each ticket with work older than `minAgeSeconds`; returns how many. */
+  /** Enqueues the jobs of every ticket with work older than `minAgeSeconds`; returns how many. */
   async sweep(minAgeSeconds: number): Promise<number> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT t.id FROM tickets t
-        WHERE (t.thread_id IS NULL OR t.card_message_id IS NULL) AND t.created_at < now() - make_interval(secs => $1)
-       UNION
-       SELECT DISTINCT m.ticket_id FROM ticket_messages m
-        WHERE m.direction = 'customer' AND m.copied_at IS NULL AND m.created_at < now() - make_interval(secs => $1)
-       LIMIT 500`,
-      [minAgeSeconds],
-    );
-    for (const row of rows) {
-      const ticketId = Number(row.id);
-      await this.jobs.send('ticket.sync', { ticketId }, { singleton: { key: `sweep:${ticketId}`, seconds: SWEEP_EVERY_MS / 1000 } });
+    const age = `now() - make_interval(secs => $1)`;
+    const sweeps: { job: 'ticket.sync' | 'ticket.deliver' | 'ticket.ack'; sql: string }[] = [
+      {
+        job: 'ticket.sync',
+        sql: `SELECT t.id FROM tickets t WHERE (t.thread_id IS NULL OR t.card_message_id IS NULL) AND t.created_at < ${age}
+              UNION SELECT m.ticket_id FROM ticket_messages m
+               WHERE m.direction = 'customer' AND m.copied_at IS NULL AND m.failed_reason IS NULL AND m.created_at < ${age}`,
+      },
+      {
+        job: 'ticket.deliver',
+        sql: `SELECT DISTINCT m.ticket_id AS id FROM ticket_messages m
+               WHERE m.direction = 'agent' AND m.copied_at IS NULL AND m.failed_reason IS NULL AND m.created_at < ${age}`,
+      },
+      // An acknowledgement lost between COMMIT and the send (a crash) is sent late rather than never.
+      { job: 'ticket.ack', sql: `SELECT id FROM tickets WHERE ack_message_id IS NULL AND created_at < ${age} - interval '30 seconds'` },
+    ];
+    let total = 0;
+    for (const { job, sql } of sweeps) {
+      const rows: { id: string }[] = await this.dataSource.query(`${sql} LIMIT 500`, [minAgeSeconds]);
+      for (const row of rows) {
+        const ticketId = Number(row.id);
+        await this.jobs.send(job, { ticketId }, { singleton: { key: `sweep:${ticketId}`, seconds: SWEEP_EVERY_MS / 1000 } });
+      }
+      if (rows.length) {
+        this.logger.log(`re-enqueued ${job} for ${rows.length} ticket(s) with pending work`);
+        this.jobs.wake(job);
+      }
+      total += rows.length;
     }
-    if (rows.length) {
-      this.logger.log(`re-enqueued the sync of ${rows.length} ticket(s) with pending work`);
-      this.jobs.wake('ticket.sync');
-    }
-    return rows.length;
+    return total;
   }
 }

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JobQueue } from '../jobs/job-queue';
 import { TelegramGateway } from '../telegram/telegram.gateway';
+import { updateReturning } from '../database/sql';
 
 /** Topic names start with the ticket number: "#42 · …". */
 const TICKET_NUMBER = /^#(\d+)(?!\d)/;
@@ -29,7 +30,8 @@ export class TopicAdoption {
     if (!match) return;
     const ticketId = Number(match[1]);
     // Usually the announcement races the sync job's own record of the same topic; either may land first.
-    const adopted: { stale: boolean }[] = await this.dataSource.query(
+    const adopted = await updateReturning<{ stale: boolean }>(
+      this.dataSource,
       `UPDATE tickets SET thread_id = $2, title = $3, topic_requested_at = NULL, updated_at = now()
         WHERE id = $1 AND thread_id IS NULL AND topic_attempts > 0
         RETURNING (SELECT topic_requested_at < now() - interval '10 seconds' FROM tickets WHERE id = $1) AS stale`,

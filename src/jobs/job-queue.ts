@@ -6,9 +6,21 @@ export interface JobMap {
   'ticket.sync': { ticketId: number };
   /** Send the acknowledgement that could not be sent inline (Telegram down, a crash right after COMMIT). */
   'ticket.ack': { ticketId: number };
+  /** Copy the agents' pending answers of a ticket to the customer, in order. */
+  'ticket.deliver': { ticketId: number };
+  /** The visible side of closing and reopening: the topic's state and title, notes, the customer's message. */
+  'ticket.lifecycle': { ticketId: number; event: 'closed' | 'reopened'; by: 'customer' | 'agent' | 'auto'; agentName?: string };
+  /** Mirror an edit to the copy on the other side. */
+  'message.edit': { rowId: number; text?: string; caption?: string; entities?: unknown[] };
+  /** The customer blocked or unblocked the bot: say so in the open ticket's topic. */
+  'customer.reachability': { customerId: number; blocked: boolean };
+  /** Ask the AI for the ticket's topic title, store it, and rename the topic if it already exists. */
+  'ai.title': { ticketId: number };
+  /** The AI's first answer (a draft for agents or an automatic answer); `waits` counts rounds spent waiting for the topic. */
+  'ai.answer': { ticketId: number; waits?: number };
 }
 export type JobName = keyof JobMap;
-export const JOB_NAMES: readonly JobName[] = ['ticket.sync', 'ticket.ack'];
+export const JOB_NAMES: readonly JobName[] = ['ticket.sync', 'ticket.ack', 'ticket.deliver', 'ticket.lifecycle', 'message.edit', 'customer.reachability', 'ai.title', 'ai.answer'];
 
 export interface SendOptions {
   /** Write the job in this transaction: it exists exactly when the data it follows from does. */

@@ -8,6 +8,13 @@ import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions } from '.
 const QUEUE_OPTIONS: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {
   'ticket.sync': { retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
   'ticket.ack': { retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
+  'ticket.deliver': { retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
+  'ticket.lifecycle': { retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
+  'message.edit': { retryLimit: 8, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
+  'customer.reachability': { retryLimit: 8, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
+  // AI failures do not throw (the ticket goes on without); retries are for Telegram's side (a rename, a draft).
+  'ai.title': { retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
+  'ai.answer': { retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
 };
 
 /** Adapts a TypeORM transaction to the executor pg-boss accepts, so a job commits or rolls back with the data. */

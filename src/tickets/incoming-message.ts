@@ -1,4 +1,4 @@
-import type { Message, User } from 'telegraf/types';
+import type { Message, MessageEntity, User } from 'telegraf/types';
 
 /** What the ticket logic needs of a customer's Telegram message, independent of telegraf's context. */
 export interface IncomingMessage {
@@ -8,6 +8,9 @@ export interface IncomingMessage {
   kind: string;
   text: string | null;
   mediaGroupId: string | null;
+  /** The message this one replies to, in the same chat (a topic's implicit reply to its root is not one). */
+  replyToMessageId: number | null;
+  entities: MessageEntity[] | null;
 }
 
 /** Content fields in the order Telegram documents them; the first present one names the message's kind. */
@@ -23,7 +26,15 @@ export function messageKind(message: Message): string | undefined {
 export function toIncoming(updateId: number, message: Message): IncomingMessage | undefined {
   const kind = messageKind(message);
   if (!kind || !message.from) return undefined;
-  const m = message as Message & { text?: string; caption?: string; media_group_id?: string };
+  const m = message as Message & {
+    text?: string;
+    caption?: string;
+    media_group_id?: string;
+    entities?: MessageEntity[];
+    caption_entities?: MessageEntity[];
+    reply_to_message?: Message & { forum_topic_created?: unknown };
+  };
+  const reply = m.reply_to_message;
   return {
     updateId,
     from: message.from,
@@ -31,5 +42,7 @@ export function toIncoming(updateId: number, message: Message): IncomingMessage 
     kind,
     text: m.text ?? m.caption ?? null,
     mediaGroupId: m.media_group_id ?? null,
+    replyToMessageId: reply && !reply.forum_topic_created ? reply.message_id : null,
+    entities: m.entities ?? m.caption_entities ?? null,
   };
 }

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Generated, PrimaryColumn } from 'typeorm';
+import type { MessageEntity } from 'telegraf/types';
 import { bigintNumber } from '../database/bigint.transformer';
 
 export type MessageDirection = 'customer' | 'agent';
@@ -46,6 +47,22 @@ export class TicketMessage {
 
   @Column({ name: 'copied_at', type: 'timestamptz', nullable: true })
   copiedAt: Date | null;
+
+  /** The message it replied to, as an id in its own chat; mapped to the other side when copied. */
+  @Column({ name: 'reply_to_message_id', type: 'integer', nullable: true })
+  replyToMessageId: number | null;
+
+  /** Text or caption entities, kept for signatures and edits. */
+  @Column({ type: 'jsonb', nullable: true })
+  entities: MessageEntity[] | null;
+
+  /** The agent's first name (agent messages). */
+  @Column({ name: 'author_name', type: 'text', nullable: true })
+  authorName: string | null;
+
+  /** Why this message will not be delivered (blocked, refused by Telegram); null while it still may be. */
+  @Column({ name: 'failed_reason', type: 'text', nullable: true })
+  failedReason: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

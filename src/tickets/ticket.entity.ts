@@ -60,4 +60,10 @@ export class Ticket {
 
   @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
   closedAt: Date | null;
+
+  @Column({ name: 'closed_by', type: 'text', nullable: true })
+  closedBy: 'customer' | 'agent' | 'auto' | null;
+
+  @Column({ name: 'reopened_at', type: 'timestamptz', nullable: true })
+  reopenedAt: Date | null;
 }

@@ -9,6 +9,7 @@ import { TicketCreatedEvent, TicketMessageEvent } from './events/ticket-events';
 import { IncomingMessage } from './incoming-message';
 import { TicketAckJob } from './jobs/ticket-ack.job';
 import { Ticket } from './ticket.entity';
+import { claimUpdate, insertTicketMessages, openTicketOf } from './ticket-store';
 
 /** Messages kept while a customer has not chosen a category yet; beyond this the oldest are dropped. */
 const MAX_DRAFT = 20;
@@ -19,6 +20,7 @@ export type ReceiveResult =
   | { outcome: 'duplicate' }
   | { outcome: 'opened'; ticket: Ticket; customer: Customer }
   | { outcome: 'appended'; ticket: Ticket; customer: Customer }
+  | { outcome: 'reopened'; ticket: Ticket; customer: Customer }
   | { outcome: 'needs-category'; customer: Customer }
   | { outcome: 'awaiting-description'; customer: Customer };
 
@@ -52,6 +54,18 @@ export class TicketsService {
         await this.insertMessages(m, open.id, customer.id, [message]);
         await this.jobs.send('ticket.sync', { ticketId: open.id }, { tx: m });
         return { outcome: 'appended', ticket: open, customer };
+      }
+      // Writing again soon after a ticket closed reopens it, unless a new topic was already chosen.
+      const recent = customer.step === 'describe' ? null : await this.recentlyClosed(m, customer.id);
+      if (recent) {
+        await m.query(
+          `UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL, reopened_at = now(), updated_at = now() WHERE id = $1`,
+          [recent.id],
+        );
+        await this.insertMessages(m, recent.id, customer.id, [message]);
+        await this.jobs.send('ticket.sync', { ticketId: recent.id }, { tx: m });
+        await this.jobs.send('ticket.lifecycle', { ticketId: recent.id, event: 'reopened', by: 'customer' }, { tx: m });
+        return { outcome: 'reopened', ticket: { ...recent, status: 'open' }, customer };
       }
       if (customer.step === 'describe' && customer.category) {
         const ticket = await this.openTicket(m, customer, [...customer.draft, draftOf(message)]);
@@ -131,8 +145,13 @@ export class TicketsService {
    * listeners wake the background work. An acknowledgement that fails inline is left to a durable job.
    */
   private async afterCommit(result: ReceiveResult, replyTo: number | undefined): Promise<void> {
-    if (result.outcome !== 'opened' && result.outcome !== 'appended') return;
+    if (result.outcome !== 'opened' && result.outcome !== 'appended' && result.outcome !== 'reopened') return;
     const { ticket, customer } = result;
+    if (result.outcome === 'reopened') {
+      this.logger.log(`ticket #${ticket.id} reopened: customer ${customer.id} wrote again`);
+      this.jobs.wake('ticket.lifecycle');
+      await this.ack.tell(ticket, 'reopen.byCustomer', replyTo);
+    }
     if (result.outcome === 'opened') {
       await this.ack.sendInline(ticket, replyTo ?? customer.draft[0]?.messageId);
       this.logger.log(`ticket #${ticket.id} opened for customer ${customer.id} (${ticket.category}${ticket.subcategory ? '/' + ticket.subcategory : ''})`);
@@ -142,14 +161,10 @@ export class TicketsService {
     }
   }
 
-  /** Records the update; false when it was handled before (Telegram delivers at least once). */
   private async claimUpdate(m: EntityManager, updateId: number, kind: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(
-      `INSERT INTO telegram_updates (update_id, kind) VALUES ($1, $2) ON CONFLICT (update_id) DO NOTHING RETURNING update_id`,
-      [updateId, kind],
-    );
-    if (rows.length === 0) this.logger.debug(`update ${updateId} was already handled; skipped`);
-    return rows.length > 0;
+    const claimed = await claimUpdate(m, updateId, kind);
+    if (!claimed) this.logger.debug(`update ${updateId} was already handled; skipped`);
+    return claimed;
   }
 
   private async upsertCustomer(m: EntityManager, from: Sender): Promise<Customer> {
@@ -164,8 +179,20 @@ export class TicketsService {
     return m.getRepository(Customer).create(toEntity(rows[0], CUSTOMER_COLUMNS) as Partial<Customer>);
   }
 
-  private async openTicketOf(m: EntityManager, customerId: number): Promise<Ticket | null> {
-    return m.getRepository(Ticket).findOneBy({ customerId, status: 'open' });
+  private async recentlyClosed(m: EntityManager, customerId: number): Promise<Ticket | null> {
+    return m
+      .getRepository(Ticket)
+      .createQueryBuilder('t')
+      .where(`t.customer_id = :customerId AND t.status = 'closed' AND t.closed_at > now() - make_interval(secs => :seconds)`, {
+        customerId,
+        seconds: this.config.reopenWindowMs / 1000,
+      })
+      .orderBy('t.closed_at', 'DESC')
+      .getOne();
+  }
+
+  private openTicketOf(m: EntityManager, customerId: number): Promise<Ticket | null> {
+    return openTicketOf(m, customerId);
   }
 
   /**
@@ -188,22 +215,34 @@ export class TicketsService {
     );
     await m.query(`UPDATE customers SET step = 'idle', draft = '[]'::jsonb, updated_at = now() WHERE id = $1`, [customer.id]);
     await this.jobs.send('ticket.sync', { ticketId: ticket.id }, { tx: m });
+    // The AI's work is written with the ticket too (only by the insert's winner, and only with a key).
+    if (inserted.length > 0 && this.config.openaiApiKey) {
+      await this.jobs.send('ai.title', { ticketId: ticket.id }, { tx: m });
+      if (this.config.aiAnswerMode !== 'off') await this.jobs.send('ai.answer', { ticketId: ticket.id }, { tx: m });
+    }
     return { ticket, created: inserted.length > 0 };
   }
 
-  private async insertMessages(
+  private insertMessages(
     m: EntityManager,
     ticketId: number,
     chatId: number,
     messages: Pick<IncomingMessage, 'messageId' | 'kind' | 'text' | 'mediaGroupId'>[],
   ): Promise<void> {
-    for (const message of messages) {
-      await m.query(
-        `INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id)
-         VALUES ($1, 'customer', $2, $3, $4, $5, $6) ON CONFLICT ON CONSTRAINT ticket_messages_source DO NOTHING`,
-        [ticketId, chatId, message.messageId, message.kind, message.text, message.mediaGroupId],
-      );
-    }
+    return insertTicketMessages(
+      m,
+      ticketId,
+      messages.map((message) => ({
+        direction: 'customer',
+        chatId,
+        messageId: message.messageId,
+        kind: message.kind,
+        text: message.text,
+        mediaGroupId: message.mediaGroupId,
+        replyToMessageId: (message as Partial<IncomingMessage>).replyToMessageId ?? null,
+        entities: (message as Partial<IncomingMessage>).entities ?? null,
+      })),
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import { escapeHtml } from '../telegram/html';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { CategoryCatalog } from './category-catalog.service';
+import { ConversationService } from './conversation.service';
 import { Customer } from './customer.entity';
 import { toIncoming } from './incoming-message';
 import { CALLBACK, IntakeKeyboards } from './intake-keyboards';
@@ -15,6 +16,7 @@ type NextFn = () => Promise<void>;
 type ActionContext = Context & { match: RegExpExecArray };
 
 const START = /^\/start(@\w+)?(\s|$)/;
+const CLOSE = /^\/close(@\w+)?\s*$/i;
 
 /**
  * The customer's private chat: /start, language and category buttons, and the messages that open and
@@ -24,6 +26,7 @@ const START = /^\/start(@\w+)?(\s|$)/;
 export class TicketsUpdate {
   constructor(
     private readonly tickets: TicketsService,
+    private readonly conversation: ConversationService,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
     private readonly keyboards: IntakeKeyboards,
@@ -86,6 +89,7 @@ export class TicketsUpdate {
   async onMessage(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     const message = ctx.message;
     if (ctx.chat?.type !== 'private' || !message || ('text' in message && START.test(message.text))) return next();
+    if ('text' in message && CLOSE.test(message.text)) return this.closeByCustomer(ctx);
     const incoming = toIncoming(ctx.update.update_id, message);
     if (!incoming) return;
     const result = await this.tickets.receive(incoming);
@@ -97,6 +101,49 @@ export class TicketsUpdate {
         this.keyboards.categories(customer.language),
       );
     }
+  }
+
+  /** The "Close request" button under the acknowledgement. */
+  @Action(/^close:(\d+)$/)
+  async onCloseButton(@Ctx() ctx: ActionContext): Promise<void> {
+    await this.closeByCustomer(ctx, Number(ctx.match[1]));
+  }
+
+  @On('edited_message')
+  async onEdited(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
+    const edited = ctx.editedMessage;
+    if (ctx.chat?.type !== 'private' || !edited) return next();
+    const m = edited as typeof edited & { text?: string; caption?: string; entities?: unknown[]; caption_entities?: unknown[] };
+    const change = m.text !== undefined ? { text: m.text, entities: m.entities } : m.caption !== undefined ? { caption: m.caption, entities: m.caption_entities } : undefined;
+    if (change) await this.conversation.recordEdit(ctx.update.update_id, edited.chat.id, edited.message_id, change);
+  }
+
+  /** Telegram reports a private chat's my_chat_member only when the customer blocks or unblocks the bot. */
+  @On('my_chat_member')
+  async onMembership(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
+    const update = ctx.myChatMember;
+    if (ctx.chat?.type !== 'private' || !update) return next();
+    const status = update.new_chat_member.status;
+    await this.conversation.setBlocked(ctx.update.update_id, update.chat.id, status === 'kicked' || status === 'left');
+  }
+
+  private async closeByCustomer(ctx: Context, ticketId?: number): Promise<void> {
+    const from = ctx.from!;
+    const result = await this.conversation.closeByCustomer(ctx.update.update_id, from.id, ticketId);
+    if (result.outcome === 'duplicate') return;
+    const language = (await this.tickets.findCustomer(from.id))?.language ?? this.i18n.pick(from.language_code);
+    if (ctx.callbackQuery) {
+      await this.gateway.answerCallbackQuery(ctx.callbackQuery.id, result.outcome === 'closed' ? undefined : this.i18n.t(language, 'close.alreadyClosed'));
+      // The button has done its job: take it off the acknowledgement.
+      const message = ctx.callbackQuery.message;
+      if (message && message.date !== 0) {
+        await this.gateway
+          .call('editMessageReplyMarkup', { chat_id: message.chat.id, message_id: message.message_id, reply_markup: { inline_keyboard: [] } }, { lane: 'customer' })
+          .catch(() => undefined);
+      }
+    }
+    if (result.outcome === 'closed') await this.send(from.id, this.i18n.t(language, 'close.byCustomer', { ticket: result.ticket.id }));
+    else if (!ctx.callbackQuery) await this.send(from.id, this.i18n.t(language, 'close.nothingOpen'));
   }
 
   private async choose(ctx: ActionContext, categoryId: string, subcategoryId: string | null): Promise<void> {

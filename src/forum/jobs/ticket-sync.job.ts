@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DataSource, IsNull, QueryRunner } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import { TopicTitleSource } from '../../ai/topic-title.port';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { JobQueue } from '../../jobs/job-queue';
@@ -10,13 +10,12 @@ import { CategoryCatalog } from '../../tickets/category-catalog.service';
 import { Customer } from '../../tickets/customer.entity';
 import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
+import { mapReply } from '../reply-map';
 import { provisionalTitle, ticketCard } from '../ticket-card';
+import { ALBUM_SETTLE_MS, LOCKS, albumRuns, withTicketLock } from '../ticket-lock';
 import { TopicAdoption } from '../topic-adoption.service';
+import { updateReturning } from '../../database/sql';
 
-/** Advisory-lock namespace for "one sync of a ticket at a time", across workers and instances. */
-const SYNC_LOCK = 7301;
-/** How long the topic waits for an AI title before it is created with the provisional one. */
-export const AI_TITLE_BUDGET_MS = 1500;
 /**
  * After an attempt whose outcome is unknown (a crash, a timeout), how long to wait for Telegram's
  * `forum_topic_created` message to reveal the topic before creating another.
@@ -25,11 +24,9 @@ const ADOPTION_WAIT_MS = 8000;
 
 /**
  * `ticket.sync`: makes the ticket's forum topic exist (with its card) and copies the customer's pending
- * messages into it, oldest first. Idempotent: every result is recorded as soon as Telegram returns it,
- * so a retried job continues where the last one stopped instead of repeating it.
- *
- * One sync per ticket runs at a time (a session advisory lock, released by PostgreSQL if the process
- * dies). A job that finds the lock taken leaves: the holder re-checks for new work after releasing it.
+ * messages into it, oldest first, albums as albums. Idempotent: every result is recorded as soon as
+ * Telegram returns it, so a retried job continues where the last one stopped instead of repeating it.
+ * One sync per ticket runs at a time (see withTicketLock).
  */
 @Injectable()
 export class TicketSyncJob implements OnModuleInit {
@@ -50,33 +47,20 @@ export class TicketSyncJob implements OnModuleInit {
     this.jobs.handle('ticket.sync', ({ ticketId }) => this.run(ticketId));
   }
 
-  async run(ticketId: number): Promise<void> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      while (await this.lock(runner, ticketId)) {
-        try {
-          await this.syncOnce(ticketId);
-        } finally {
-          await runner.query('SELECT pg_advisory_unlock($1, $2)', [SYNC_LOCK, lockKey(ticketId)]);
-        }
-        // Work that arrived while we held the lock was left to us by jobs that could not take it.
-        if (!(await this.hasPendingWork(ticketId))) return;
-      }
-    } finally {
-      await runner.release();
-    }
-  }
-
-  private async lock(runner: QueryRunner, ticketId: number): Promise<boolean> {
-    const [row] = await runner.query('SELECT pg_try_advisory_lock($1, $2) AS locked', [SYNC_LOCK, lockKey(ticketId)]);
-    return row.locked === true;
+  run(ticketId: number): Promise<void> {
+    return withTicketLock(
+      this.dataSource,
+      LOCKS.sync,
+      ticketId,
+      () => this.syncOnce(ticketId),
+      () => this.hasPendingWork(ticketId),
+    );
   }
 
   private async hasPendingWork(ticketId: number): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
       `SELECT 1 FROM tickets t WHERE t.id = $1 AND (t.thread_id IS NULL OR t.card_message_id IS NULL OR EXISTS (
-         SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id AND m.direction = 'customer' AND m.copied_at IS NULL))`,
+         SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id AND m.direction = 'customer' AND m.copied_at IS NULL AND m.failed_reason IS NULL))`,
       [ticketId],
     );
     return rows.length > 0;
@@ -89,17 +73,37 @@ export class TicketSyncJob implements OnModuleInit {
       this.logger.warn(`ticket #${ticketId} does not exist; nothing to sync`);
       return;
     }
-    for (let recreated = 0; ; recreated++) {
+    let recreated = false;
+    for (let attempt = 0; ; attempt++) {
       try {
         if (!ticket.threadId) ticket = await this.createTopic(ticket);
-        if (!ticket.cardMessageId) ticket = await this.postCard(ticket);
+        if (!ticket.cardMessageId) {
+          ticket = await this.postCard(ticket);
+          if (recreated) await this.note(ticket, 'topic.recreated');
+        }
         await this.copyPending(ticket);
         return;
       } catch (error) {
-        if (error instanceof TelegramCallError && error.kind === 'thread-gone' && recreated === 0) {
+        if (!(error instanceof TelegramCallError) || attempt > 0) throw error;
+        if (error.kind === 'thread-gone') {
+          // An admin deleted the topic: a new one, with the card and a note, and the send is retried.
           this.logger.warn(`ticket #${ticket.id}: topic ${ticket.threadId} is gone; creating a new one`);
           await tickets.update({ id: ticket.id }, { threadId: null, cardMessageId: null });
+          await this.dataSource.query(`UPDATE ticket_messages SET copy_message_id = NULL WHERE ticket_id = $1 AND direction = 'customer'`, [
+            ticket.id,
+          ]);
           ticket = { ...ticket, threadId: null, cardMessageId: null };
+          recreated = true;
+          continue;
+        }
+        if (error.kind === 'topic-closed' && ticket.threadId) {
+          // Closed by hand while the ticket is open: reopen it and go on.
+          this.logger.warn(`ticket #${ticket.id}: topic ${ticket.threadId} was closed by hand; reopening it`);
+          await this.gateway
+            .call('reopenForumTopic', { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId }, { lane: 'group' })
+            .catch((e: TelegramCallError) => {
+              if (e.kind !== 'not-modified') throw e;
+            });
           continue;
         }
         throw error;
@@ -118,7 +122,7 @@ export class TicketSyncJob implements OnModuleInit {
     });
     const label = this.catalog.label(this.config.supportLanguage, ticket.category, ticket.subcategory);
     const fallback = provisionalTitle(ticket, label, first?.text ?? null);
-    const suggested = await this.titles.suggest(ticket, first?.text ?? null, AI_TITLE_BUDGET_MS).catch(() => null);
+    const suggested = await this.titles.forNewTopic(ticket).catch(() => null);
     const title = suggested ?? fallback;
     // Recorded before the call: if the process dies before the result is stored, the next attempt
     // knows a topic may exist and waits for Telegram to announce it.
@@ -132,7 +136,8 @@ export class TicketSyncJob implements OnModuleInit {
       }
       throw error;
     });
-    const stored: unknown[] = await this.dataSource.query(
+    const stored = await updateReturning(
+      this.dataSource,
       `UPDATE tickets SET thread_id = $2, title = $3, topic_requested_at = NULL, updated_at = now()
         WHERE id = $1 AND (thread_id IS NULL OR thread_id = $2) RETURNING id`,
       [ticket.id, topic.message_thread_id, topic.name],
@@ -140,9 +145,10 @@ export class TicketSyncJob implements OnModuleInit {
     if (!stored.length) {
       // A topic of an earlier attempt was adopted meanwhile; this one is the duplicate.
       await this.adoption.removeDuplicate(ticket.id, topic.message_thread_id);
-      return (await this.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticket.id })) as Ticket;
+      return this.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticket.id });
     }
     this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} "${topic.name}" created`);
+    await this.titles.topicCreated(ticket.id, topic.name);
     return { ...ticket, threadId: topic.message_thread_id, title: topic.name };
   }
 
@@ -171,30 +177,112 @@ export class TicketSyncJob implements OnModuleInit {
     return { ...ticket, cardMessageId: card.message_id };
   }
 
+  private async note(ticket: Ticket, key: 'topic.recreated' | 'topic.unsupported', vars: Record<string, string> = {}): Promise<void> {
+    await this.gateway.sendMessage(
+      this.config.supportChatId,
+      this.i18n.t(this.config.supportLanguage, key, vars),
+      { message_thread_id: ticket.threadId! },
+      { lane: 'group' },
+    );
+  }
+
   private async copyPending(ticket: Ticket): Promise<void> {
     const messages = this.dataSource.getRepository(TicketMessage);
     const pending = await messages.find({
-      where: { ticketId: ticket.id, direction: 'customer', copiedAt: IsNull() },
+      where: { ticketId: ticket.id, direction: 'customer', copiedAt: IsNull(), failedReason: IsNull() },
       order: { id: 'ASC' },
     });
-    for (const message of pending) {
-      if (message.copyStartedAt) {
-        // Requested before, result never recorded: the copy may exist. Copy again: a customer message is never dropped.
-        this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} may be copied twice (an earlier attempt's outcome is unknown)`);
-      }
-      await messages.update({ id: message.id }, { copyStartedAt: new Date() });
-      const copy = await this.gateway
-        .copyMessage(this.config.supportChatId, message.chatId, message.messageId, { message_thread_id: ticket.threadId! }, { lane: 'group' })
-        .catch(async (error: unknown) => {
-          if (error instanceof TelegramCallError && error.code !== undefined) await messages.update({ id: message.id }, { copyStartedAt: null });
-          throw error;
-        });
-      await messages.update({ id: message.id }, { copyMessageId: copy.message_id, copiedAt: new Date() });
+    for (const run of albumRuns(pending)) {
+      if (run.length > 1 || run[0].mediaGroupId) await this.copyAlbum(ticket, run);
+      else await this.copyOne(ticket, run[0]);
     }
     if (pending.length) this.logger.debug(`ticket #${ticket.id}: ${pending.length} message(s) copied to topic ${ticket.threadId}`);
   }
-}
 
-function lockKey(ticketId: number): number {
-  return ticketId % 2_147_483_647;
+  private async copyOne(ticket: Ticket, message: TicketMessage): Promise<void> {
+    const messages = this.dataSource.getRepository(TicketMessage);
+    if (message.copyStartedAt) {
+      // Requested before, result never recorded: the copy may exist. Copy again: a customer message is never dropped.
+      this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} may be copied twice (an earlier attempt's outcome is unknown)`);
+    }
+    const replyTo = await mapReply(this.dataSource, ticket.id, 'customer', message.replyToMessageId);
+    await messages.update({ id: message.id }, { copyStartedAt: new Date() });
+    try {
+      const copy = await this.gateway.copyMessage(
+        this.config.supportChatId,
+        message.chatId,
+        message.messageId,
+        { message_thread_id: ticket.threadId!, ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}) },
+        { lane: 'group' },
+      );
+      await messages.update({ id: message.id }, { copyMessageId: copy.message_id, copiedAt: new Date() });
+    } catch (error) {
+      if (error instanceof TelegramCallError && error.code !== undefined) await messages.update({ id: message.id }, { copyStartedAt: null });
+      if (error instanceof TelegramCallError && error.kind === 'bad-request') return this.refused(ticket, message, error);
+      throw error;
+    }
+  }
+
+  /** An album goes as one: copyMessages keeps the grouping, once every item has arrived. */
+  private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
+    const messages = this.dataSource.getRepository(TicketMessage);
+    const items = await this.settledAlbum(ticket.id, run);
+    await messages.update(
+      items.map((m) => m.id),
+      { copyStartedAt: new Date() },
+    );
+    const copies = await this.gateway
+      .call(
+        'copyMessages',
+        {
+          chat_id: this.config.supportChatId,
+          from_chat_id: items[0].chatId,
+          message_ids: items.map((m) => m.messageId),
+          message_thread_id: ticket.threadId!,
+        },
+        { lane: 'group' },
+      )
+      .catch(async (error: unknown) => {
+        if (error instanceof TelegramCallError && error.code !== undefined) await messages.update(items.map((m) => m.id), { copyStartedAt: null });
+        throw error;
+      });
+    // copyMessages answers in the order of the ids it was given, silently skipping any it could not
+    // copy; only when nothing was skipped is each copy known to belong to its item.
+    const mapped = copies.length === items.length;
+    for (const [index, item] of items.entries()) {
+      await messages.update({ id: item.id }, { copyMessageId: mapped ? copies[index].message_id : null, copiedAt: new Date() });
+    }
+  }
+
+  /** Waits until no new item of the album arrived for a moment, then returns all its pending items. */
+  private async settledAlbum(ticketId: number, run: TicketMessage[]): Promise<TicketMessage[]> {
+    const groupId = run[0].mediaGroupId!;
+    for (;;) {
+      const items: (TicketMessage & { age_ms?: number })[] = await this.dataSource.query(
+        `SELECT id, message_id AS "messageId", chat_id AS "chatId", EXTRACT(EPOCH FROM (now() - created_at)) * 1000 AS age_ms
+           FROM ticket_messages WHERE ticket_id = $1 AND direction = 'customer' AND media_group_id = $2
+            AND copied_at IS NULL AND failed_reason IS NULL ORDER BY id`,
+        [ticketId, groupId],
+      );
+      const youngest = Math.min(...items.map((i) => Number(i.age_ms)));
+      if (youngest >= ALBUM_SETTLE_MS) return items.map((i) => ({ ...i, id: Number(i.id), chatId: Number(i.chatId) }) as TicketMessage);
+      await new Promise((r) => setTimeout(r, ALBUM_SETTLE_MS - youngest + 20));
+    }
+  }
+
+  /** Telegram will not copy this message (a paid post, an invoice, a quiz...): say so on both sides. */
+  private async refused(ticket: Ticket, message: TicketMessage, error: TelegramCallError): Promise<void> {
+    this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} (${message.kind}) cannot be copied: ${error.description}`);
+    await this.dataSource.getRepository(TicketMessage).update({ id: message.id }, { failedReason: 'uncopyable' });
+    const kind = message.kind.replace(/_/g, ' ');
+    await this.note(ticket, 'topic.unsupported', { kind });
+    await this.gateway
+      .sendMessage(
+        ticket.customerId,
+        this.i18n.t(ticket.language, 'unsupported.customer', { kind }),
+        { reply_parameters: { message_id: message.messageId, allow_sending_without_reply: true } },
+        { lane: 'customer' },
+      )
+      .catch((e: Error) => this.logger.warn(`ticket #${ticket.id}: could not tell the customer: ${e.message}`));
+  }
 }

@@ -488,7 +488,7 @@ export function createBotApi(host: ApiHost): Map<string, MethodDef> {
     const from = chatOf(p, 'from_chat_id');
     const src = world.getStored(from.chat.id, messageIdOf(p));
     if (!src) throw badRequest('message to copy not found');
-    if (isServiceMessage(src.message)) throw badRequest("the message can't be copied");
+    if (isServiceMessage(src.message) || isUncopyable(src.message)) throw badRequest("the message can't be copied");
     const content = contentOf(src.message);
     if (hasMedia(src.message) && p.raw.caption !== undefined) {
       delete content.caption;
@@ -540,7 +540,7 @@ export function createBotApi(host: ApiHost): Map<string, MethodDef> {
     const sources = ids
       .map((id) => world.getStored(from.chat.id, id))
       .filter((s): s is StoredMessage => s !== undefined && !isServiceMessage(s.message))
-      .filter((s) => !forward || !s.message.has_protected_content);
+      .filter((s) => (forward ? !s.message.has_protected_content : !isUncopyable(s.message)));
     if (sources.length === 0) throw badRequest("messages can't be forwarded");
     const rec = writableChat(p);
     const thread = threadFor(rec, p);
@@ -959,3 +959,17 @@ function guessMime(name: string): string | undefined {
   return ext ? map[ext] : undefined;
 }
 
+/**
+ * What Telegram refuses to copy: "paid media messages, giveaway messages, giveaway winners messages,
+ * and invoice messages", and a quiz poll whose correct option the bot does not know.
+ */
+function isUncopyable(m: TgMessage): boolean {
+  const poll = m.poll as { type?: string; correct_option_id?: number } | undefined;
+  return (
+    m.paid_media !== undefined ||
+    m.invoice !== undefined ||
+    m.giveaway !== undefined ||
+    m.giveaway_winners !== undefined ||
+    (poll?.type === 'quiz' && poll.correct_option_id === undefined)
+  );
+}

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createBotApi, deleteTopic, Described, type MethodDef, type WebhookSettings } from './bot-api';
 import { ApiError, tooManyRequests } from './errors';
-import { EmulatorHttpServer, JSON_KEYS, type ApiRequest, type ApiResponse } from './http-server';
+import { EmulatorHttpServer, JSON_KEYS, type ApiRequest, type ApiResponse, type HttpExtension } from './http-server';
 import { Params } from './params';
 import { RateLimiter } from './rate-limiter';
 import { orderChat, shortUser, unixNow, World, type ChatRecord, type UserRecord } from './state';
@@ -54,6 +54,7 @@ export class BotApiEmulator extends EventEmitter {
   private nextUserId = 700_000_001;
   private callbackCounter = 0;
   private owner?: TgUser;
+  private extension?: HttpExtension;
 
   constructor(options: EmulatorOptions = {}) {
     super();
@@ -133,6 +134,7 @@ export class BotApiEmulator extends EventEmitter {
       file: (token, path) => this.serveFile(token, path),
       isNetworkDown: () => this.networkDown,
       log: this.log,
+      extension: (req, res) => this.extension?.(req, res) ?? false,
     });
     const actualPort = await server.listen(port, host);
     this.server = server;
@@ -152,6 +154,11 @@ export class BotApiEmulator extends EventEmitter {
     const server = this.server;
     this.server = undefined;
     if (server) await server.close();
+  }
+
+  /** Lets another module serve extra paths on this server (the sandbox page); undefined removes it. */
+  useHttpExtension(handler: HttpExtension | undefined): void {
+    this.extension = handler;
   }
 
   /** Next value of the one global counter that orders calls, messages and updates. */
@@ -184,8 +191,13 @@ export class BotApiEmulator extends EventEmitter {
     return this.userStore(userId, content, { replyToId: opts.reply_to_message_id });
   }
 
-  userSendPhoto(userId: number, opts: { caption?: string; caption_entities?: MessageEntity[]; media_group_id?: string } = {}): TgMessage {
-    const content: Partial<TgMessage> = { photo: this.world.addPhoto(), ...this.captionContent(opts.caption, opts.caption_entities) };
+  /** A photo: generated, or the picture in `bytes` (the sandbox page's upload) with its size in pixels. */
+  userSendPhoto(
+    userId: number,
+    opts: { caption?: string; caption_entities?: MessageEntity[]; media_group_id?: string; bytes?: Buffer; width?: number; height?: number } = {},
+  ): TgMessage {
+    const photo = this.world.addPhoto(opts.bytes, opts.width, opts.height);
+    const content: Partial<TgMessage> = { photo, ...this.captionContent(opts.caption, opts.caption_entities) };
     return this.userStore(userId, content, { mediaGroupId: opts.media_group_id });
   }
 
@@ -393,6 +405,12 @@ export class BotApiEmulator extends EventEmitter {
     const s = this.world.chats.get(chatId)?.messages.get(messageId);
     if (!s) throw new Error(`no message ${messageId} in chat ${chatId}`);
     return s.seq;
+  }
+
+  /** A file's kind and stored bytes (none for generated files), by file_id; undefined for an unknown id. */
+  fileContent(fileId: string): { kind: string; bytes?: Buffer } | undefined {
+    const f = this.world.files.get(fileId);
+    return f ? { kind: f.kind, bytes: f.bytes } : undefined;
   }
 
   /** The answer given to a callback query, if any (for assertions on answerCallbackQuery). */

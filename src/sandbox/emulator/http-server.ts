@@ -23,7 +23,11 @@ export interface HttpHandlers {
   file: (token: string, filePath: string) => { status: number; data: Buffer; contentType: string };
   isNetworkDown: () => boolean;
   log: (line: string) => void;
+  /** Serves other paths first (the sandbox page and its control API); answers false to leave the request to the Bot API routes. */
+  extension?: HttpExtension;
 }
+
+export type HttpExtension = (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<boolean>;
 
 const MAX_BODY_BYTES = 60 * 1024 * 1024;
 
@@ -173,6 +177,7 @@ export class EmulatorHttpServer {
       req.socket.destroy();
       return;
     }
+    if (this.handlers.extension && (await this.handlers.extension(req, res))) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const fileMatch = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
     if (fileMatch) {

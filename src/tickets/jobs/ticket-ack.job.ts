@@ -2,8 +2,10 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobQueue } from '../../jobs/job-queue';
 import { I18n } from '../../telegram/i18n/i18n.service';
+import type { MessageKey } from '../../telegram/i18n/messages';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
+import { ConversationService } from '../conversation.service';
 import { Ticket } from '../ticket.entity';
 
 /**
@@ -20,6 +22,7 @@ export class TicketAckJob implements OnModuleInit {
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
+    private readonly conversation: ConversationService,
   ) {}
 
   onModuleInit(): void {
@@ -37,6 +40,18 @@ export class TicketAckJob implements OnModuleInit {
       await this.jobs.send('ticket.ack', { ticketId: ticket.id });
       this.jobs.wake('ticket.ack');
     }
+  }
+
+  /** A short notice to the customer about their ticket, best effort (a failure is logged, not retried). */
+  async tell(ticket: Ticket, key: MessageKey, replyTo?: number): Promise<void> {
+    await this.gateway
+      .sendMessage(
+        ticket.customerId,
+        this.i18n.t(ticket.language, key, { ticket: ticket.id }),
+        replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {},
+        { lane: 'customer', retries: 1 },
+      )
+      .catch((error: Error) => this.logger.warn(`ticket #${ticket.id}: could not tell the customer (${key}): ${error.message}`));
   }
 
   private async fromJob(ticketId: number): Promise<void> {
@@ -58,7 +73,10 @@ export class TicketAckJob implements OnModuleInit {
     const sent = await this.gateway.sendMessage(
       ticket.customerId,
       this.i18n.t(ticket.language, 'ticket.ack', { ticket: ticket.id }),
-      replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {},
+      {
+        ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+        reply_markup: { inline_keyboard: [[{ text: this.i18n.t(ticket.language, 'button.closeTicket'), callback_data: `close:${ticket.id}` }]] },
+      },
       { lane: 'customer', retries },
     );
     await this.dataSource.query(`UPDATE tickets SET ack_message_id = $2 WHERE id = $1 AND ack_message_id IS NULL`, [ticket.id, sent.message_id]);
@@ -67,6 +85,6 @@ export class TicketAckJob implements OnModuleInit {
   private async giveUp(ticket: Ticket, error: TelegramCallError): Promise<void> {
     this.logger.warn(`ticket #${ticket.id}: customer ${ticket.customerId} cannot be reached (${error.description}); no acknowledgement`);
     await this.dataSource.query(`UPDATE tickets SET ack_message_id = 0 WHERE id = $1 AND ack_message_id IS NULL`, [ticket.id]);
-    await this.dataSource.query(`UPDATE customers SET blocked_at = now() WHERE id = $1 AND blocked_at IS NULL`, [ticket.customerId]);
+    await this.conversation.setBlocked(null, ticket.customerId, true);
   }
 }

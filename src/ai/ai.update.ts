@@ -1,0 +1,36 @@
+import { Inject } from '@nestjs/common';
+import { Action, Ctx, Update } from 'nestjs-telegraf';
+import type { Context } from 'telegraf';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { TelegramGateway } from '../telegram/telegram.gateway';
+import { AI_ACTION, AiAnswers } from './ai-answers.service';
+
+type ActionContext = Context & { match: RegExpExecArray };
+
+/** The buttons of an AI draft in a ticket's topic: "Send to customer" and "Discard". */
+@Update()
+export class AiUpdate {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly answers: AiAnswers,
+    private readonly gateway: TelegramGateway,
+  ) {}
+
+  @Action(AI_ACTION)
+  async onDraftAction(@Ctx() ctx: ActionContext): Promise<void> {
+    const query = ctx.callbackQuery;
+    if (!query) return;
+    // Only agents in the support group decide; the same data anywhere else (a forwarded message) does nothing.
+    if (ctx.chat?.id !== this.config.supportChatId) {
+      await this.gateway.answerCallbackQuery(query.id);
+      return;
+    }
+    const ticketId = Number(ctx.match[2]);
+    const agent = [query.from.first_name, query.from.last_name].filter(Boolean).join(' ') || query.from.username || String(query.from.id);
+    // The clicked message is the draft: edited by its own id, even if the click beat the id's recording.
+    const draftId = query.message?.message_id;
+    const text =
+      ctx.match[1] === 'send' ? await this.answers.sendDraft(ticketId, agent, draftId) : await this.answers.discardDraft(ticketId, agent, draftId);
+    await this.gateway.answerCallbackQuery(query.id, text);
+  }
+}

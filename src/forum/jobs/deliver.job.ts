@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DataSource, IsNull } from 'typeorm';
+import type { MessageEntity } from 'telegraf/types';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { JobQueue } from '../../jobs/job-queue';
+import { I18n } from '../../telegram/i18n/i18n.service';
+import { TelegramCallError } from '../../telegram/telegram-error';
+import { TelegramGateway } from '../../telegram/telegram.gateway';
+import { ConversationService } from '../../tickets/conversation.service';
+import { TicketMessage } from '../../tickets/ticket-message.entity';
+import { Ticket } from '../../tickets/ticket.entity';
+import { mapReply } from '../reply-map';
+import { ALBUM_SETTLE_MS, LOCKS, albumRuns, withTicketLock } from '../ticket-lock';
+
+/**
+ * `ticket.deliver`: copies the agents' pending answers of a ticket to the customer, in order, albums as
+ * albums, replies as replies to the customer's own message. The customer sees the team, not the agent's
+ * account (copyMessage); with AGENT_SIGNATURE the agent's first name is appended. A customer who blocked
+ * the bot is marked and the topic told; their answers are not retried.
+ */
+@Injectable()
+export class DeliverJob implements OnModuleInit {
+  private readonly logger = new Logger('Deliver');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly jobs: JobQueue,
+    private readonly gateway: TelegramGateway,
+    private readonly i18n: I18n,
+    private readonly conversation: ConversationService,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.handle('ticket.deliver', ({ ticketId }) =>
+      withTicketLock(this.dataSource, LOCKS.deliver, ticketId, () => this.deliver(ticketId), () => this.hasPending(ticketId)),
+    );
+  }
+
+  private async hasPending(ticketId: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM ticket_messages WHERE ticket_id = $1 AND direction = 'agent' AND copied_at IS NULL AND failed_reason IS NULL LIMIT 1`,
+      [ticketId],
+    );
+    return rows.length > 0;
+  }
+
+  private async deliver(ticketId: number): Promise<void> {
+    const ticket = await this.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticketId });
+    const pending = await this.dataSource.getRepository(TicketMessage).find({
+      where: { ticketId, direction: 'agent', copiedAt: IsNull(), failedReason: IsNull() },
+      order: { id: 'ASC' },
+    });
+    for (const run of albumRuns(pending)) {
+      try {
+        if (run[0].mediaGroupId) await this.copyAlbum(ticket, run);
+        else await this.copyOne(ticket, run[0]);
+      } catch (error) {
+        if (error instanceof TelegramCallError && error.kind === 'blocked') return this.customerGone(ticket, error);
+        if (error instanceof TelegramCallError && error.kind === 'bad-request') {
+          this.logger.warn(`ticket #${ticket.id}: answer ${run[0].messageId} cannot be delivered: ${error.description}`);
+          await this.markFailed(run, 'rejected');
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async copyOne(ticket: Ticket, message: TicketMessage): Promise<void> {
+    const replyTo = await mapReply(this.dataSource, ticket.id, 'agent', message.replyToMessageId);
+    const reply = replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {};
+    const signature = this.config.agentSignature && message.authorName ? this.i18n.t(ticket.language, 'signature', { name: message.authorName }) : null;
+    let sentId: number;
+    if (signature && message.kind === 'text' && message.text) {
+      // copyMessage cannot change a text, so a signed text is sent anew with its original formatting.
+      const sent = await this.gateway.call(
+        'sendMessage',
+        { chat_id: ticket.customerId, text: `${message.text}\n\n${unescape(signature)}`, entities: (message.entities ?? []) as MessageEntity[], ...reply },
+        { lane: 'customer' },
+      );
+      sentId = sent.message_id;
+    } else {
+      const caption = signature && message.text !== null && message.kind !== 'text' ? { caption: `${message.text}\n\n${unescape(signature)}`, caption_entities: (message.entities ?? []) as MessageEntity[] } : {};
+      const copy = await this.gateway.copyMessage(ticket.customerId, this.config.supportChatId, message.messageId, { ...reply, ...caption }, { lane: 'customer' });
+      sentId = copy.message_id;
+    }
+    await this.dataSource.getRepository(TicketMessage).update({ id: message.id }, { copyMessageId: sentId, copiedAt: new Date() });
+  }
+
+  private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
+    const items = await this.settled(ticket.id, run[0].mediaGroupId!);
+    const copies = await this.gateway.call(
+      'copyMessages',
+      { chat_id: ticket.customerId, from_chat_id: this.config.supportChatId, message_ids: items.map((m) => m.messageId) },
+      { lane: 'customer' },
+    );
+    const repo = this.dataSource.getRepository(TicketMessage);
+    // Items skipped by Telegram shift the answer; then the copies cannot be told apart (see TicketSyncJob).
+    const mapped = copies.length === items.length;
+    for (const [index, item] of items.entries()) {
+      await repo.update({ id: item.id }, { copyMessageId: mapped ? copies[index].message_id : null, copiedAt: new Date() });
+    }
+  }
+
+  private async settled(ticketId: number, groupId: string): Promise<TicketMessage[]> {
+    for (;;) {
+      const items: { id: string; message_id: number; age_ms: string }[] = await this.dataSource.query(
+        `SELECT id, message_id, EXTRACT(EPOCH FROM (now() - created_at)) * 1000 AS age_ms FROM ticket_messages
+          WHERE ticket_id = $1 AND direction = 'agent' AND media_group_id = $2 AND copied_at IS NULL AND failed_reason IS NULL ORDER BY id`,
+        [ticketId, groupId],
+      );
+      const youngest = Math.min(...items.map((i) => Number(i.age_ms)));
+      if (youngest >= ALBUM_SETTLE_MS) return items.map((i) => ({ id: Number(i.id), messageId: i.message_id }) as TicketMessage);
+      await new Promise((r) => setTimeout(r, ALBUM_SETTLE_MS - youngest + 20));
+    }
+  }
+
+  /** 403: the customer blocked the bot or deleted their account. Nothing is retried; the topic is told. */
+  private async customerGone(ticket: Ticket, error: TelegramCallError): Promise<void> {
+    this.logger.warn(`ticket #${ticket.id}: customer ${ticket.customerId} cannot be reached (${error.description})`);
+    const pending = await this.dataSource.getRepository(TicketMessage).find({
+      where: { ticketId: ticket.id, direction: 'agent', copiedAt: IsNull(), failedReason: IsNull() },
+    });
+    await this.markFailed(pending, 'blocked');
+    const newlyBlocked = await this.conversation.setBlocked(null, ticket.customerId, true);
+    if (!newlyBlocked && ticket.threadId) {
+      // Already known to be blocked: say at least that these answers were not delivered.
+      await this.gateway
+        .sendMessage(this.config.supportChatId, this.i18n.t(this.config.supportLanguage, 'topic.undelivered'), { message_thread_id: ticket.threadId }, { lane: 'group' })
+        .catch((e: Error) => this.logger.warn(`ticket #${ticket.id}: could not post in the topic: ${e.message}`));
+    }
+  }
+
+  private async markFailed(messages: TicketMessage[], reason: string): Promise<void> {
+    if (messages.length) await this.dataSource.getRepository(TicketMessage).update(messages.map((m) => m.id), { failedReason: reason });
+  }
+}
+
+/** Catalog texts are HTML; a signature added to an entity-formatted text is plain. */
+function unescape(html: string): string {
+  return html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}

@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { MessageEntity } from 'telegraf/types';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { JobMap, JobQueue } from '../../jobs/job-queue';
+import { TelegramCallError } from '../../telegram/telegram-error';
+import { TelegramGateway } from '../../telegram/telegram.gateway';
+import { TicketMessage } from '../../tickets/ticket-message.entity';
+import { Ticket } from '../../tickets/ticket.entity';
+
+/**
+ * `message.edit`: an edited message updates its copy on the other side (text or caption). A message not
+ * copied yet needs nothing: its copy will be made from the edited version.
+ */
+@Injectable()
+export class EditJob implements OnModuleInit {
+  private readonly logger = new Logger('Edits');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly jobs: JobQueue,
+    private readonly gateway: TelegramGateway,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.handle('message.edit', (data) => this.run(data));
+  }
+
+  private async run({ rowId, text, caption, entities }: JobMap['message.edit']): Promise<void> {
+    const row = await this.dataSource.getRepository(TicketMessage).findOneBy({ id: rowId });
+    if (!row?.copyMessageId) return;
+    const ticket = await this.dataSource.getRepository(Ticket).findOneByOrFail({ id: row.ticketId });
+    const toCustomer = row.direction === 'agent';
+    const target = { chat_id: toCustomer ? ticket.customerId : this.config.supportChatId, message_id: row.copyMessageId };
+    const lane = toCustomer ? 'customer' : 'group';
+    const formatted = (entities ?? []) as MessageEntity[];
+    try {
+      if (text !== undefined) await this.gateway.call('editMessageText', { ...target, text, entities: formatted }, { lane });
+      else if (caption !== undefined) await this.gateway.call('editMessageCaption', { ...target, caption, caption_entities: formatted }, { lane });
+    } catch (error) {
+      if (error instanceof TelegramCallError && (error.kind === 'not-modified' || error.kind === 'blocked')) return;
+      if (error instanceof TelegramCallError && error.kind === 'bad-request') {
+        this.logger.warn(`ticket #${ticket.id}: the edit of message ${row.messageId} cannot be mirrored: ${error.description}`);
+        return;
+      }
+      throw error;
+    }
+    this.logger.debug(`ticket #${ticket.id}: edit of message ${row.messageId} mirrored to ${toCustomer ? 'the customer' : 'the topic'}`);
+  }
+}

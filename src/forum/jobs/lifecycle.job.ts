@@ -1,0 +1,84 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { JobMap, JobQueue } from '../../jobs/job-queue';
+import { truncate } from '../../telegram/html';
+import { I18n } from '../../telegram/i18n/i18n.service';
+import { TelegramCallError } from '../../telegram/telegram-error';
+import { TelegramGateway } from '../../telegram/telegram.gateway';
+import { Ticket } from '../../tickets/ticket.entity';
+import { TOPIC_NAME_MAX } from '../ticket-card';
+
+/** Closed topics show it in the topic list. */
+const CLOSED_MARK = '✅ ';
+
+/**
+ * `ticket.lifecycle`: what closing and reopening look like. The customer is told (when an agent did
+ * it), the topic gets a note, its title is marked, and it is closed or reopened. Each step tolerates
+ * having been done already, so a retried job does no harm.
+ */
+@Injectable()
+export class LifecycleJob implements OnModuleInit {
+  private readonly logger = new Logger('Lifecycle');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly jobs: JobQueue,
+    private readonly gateway: TelegramGateway,
+    private readonly i18n: I18n,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.handle('ticket.lifecycle', (data) => this.run(data));
+  }
+
+  private async run({ ticketId, event, by, agentName }: JobMap['ticket.lifecycle']): Promise<void> {
+    const ticket = await this.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticketId });
+    // The state may have changed again since (closed, then reopened at once): act on the latest only.
+    if ((event === 'closed') !== (ticket.status === 'closed')) return;
+    const agent = agentName ?? '';
+    if (by === 'agent' || by === 'auto') {
+      const key = by === 'auto' ? 'close.auto' : event === 'closed' ? 'close.byAgent' : 'reopen.byAgent';
+      const window = formatWindow(this.config.reopenWindowMs, ticket.language);
+      await this.gateway
+        .sendMessage(ticket.customerId, this.i18n.t(ticket.language, key, { ticket: ticket.id, window }), {}, { lane: 'customer' })
+        .catch((error: TelegramCallError) => {
+          if (error.kind !== 'blocked') throw error;
+        });
+    }
+    if (!ticket.threadId) {
+      // The topic does not exist yet; the sync job creates it, and this job runs again after a retry.
+      throw new Error(`ticket #${ticket.id} has no topic yet`);
+    }
+    const language = this.config.supportLanguage;
+    const note =
+      event === 'closed'
+        ? by === 'customer'
+          ? this.i18n.t(language, 'topic.closedByCustomer')
+          : by === 'agent'
+            ? this.i18n.t(language, 'topic.closedByAgent', { agent })
+            : this.i18n.t(language, 'topic.closedAuto')
+        : by === 'customer'
+          ? this.i18n.t(language, 'topic.reopenedByCustomer')
+          : this.i18n.t(language, 'topic.reopenedByAgent', { agent });
+    const thread = { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId };
+    const tolerate = (error: TelegramCallError) => {
+      if (error.kind !== 'not-modified') throw error;
+    };
+    if (event === 'reopened') await this.gateway.call('reopenForumTopic', thread, { lane: 'group' }).catch(tolerate);
+    await this.gateway.sendMessage(this.config.supportChatId, note, { message_thread_id: ticket.threadId }, { lane: 'group' });
+    const title = ticket.title ?? `#${ticket.id}`;
+    const name = event === 'closed' ? truncate(CLOSED_MARK + title, TOPIC_NAME_MAX) : title;
+    await this.gateway.call('editForumTopic', { ...thread, name }, { lane: 'group' }).catch(tolerate);
+    if (event === 'closed') await this.gateway.call('closeForumTopic', thread, { lane: 'group' }).catch(tolerate);
+    this.logger.log(`ticket #${ticket.id}: topic ${ticket.threadId} ${event}`);
+  }
+}
+
+export function formatWindow(ms: number, language: string): string {
+  const hours = Math.round(ms / 3_600_000);
+  if (hours >= 1) return language === 'ru' ? `${hours} ч` : `${hours} h`;
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  return language === 'ru' ? `${minutes} мин` : `${minutes} min`;
+}
