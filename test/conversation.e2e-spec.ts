@@ -84,6 +84,10 @@ describe('conversation both ways', () => {
     expect(topic.name.startsWith('✅ ')).toBe(true);
     expect((await ticketRow(ticketId)).status).toBe('closed');
     expect(emu.topicMessages(threadId).some((m) => /Closed by Olga/.test(m.text ?? ''))).toBe(true);
+    // The acknowledgement's "Close request" button is gone.
+    await emu.waitFor(() => ((ackFor(emu, user.id)!.reply_markup as { inline_keyboard?: unknown[] } | undefined)?.inline_keyboard ?? []).length === 0 || undefined, {
+      what: 'the close button removed',
+    });
   });
 
   it("closes ticket and topic with the customer's button", async () => {

@@ -47,6 +47,16 @@ export class LifecycleJob implements OnModuleInit {
           if (error.kind !== 'blocked') throw error;
         });
     }
+    if (event === 'closed' && ticket.ackMessageId) {
+      // The "Close request" button under the acknowledgement has nothing left to do.
+      await this.gateway
+        .call(
+          'editMessageReplyMarkup',
+          { chat_id: ticket.customerId, message_id: ticket.ackMessageId, reply_markup: { inline_keyboard: [] } },
+          { lane: 'customer', retries: 0 },
+        )
+        .catch(() => undefined);
+    }
     if (!ticket.threadId) {
       // The topic does not exist yet; the sync job creates it, and this job runs again after a retry.
       throw new Error(`ticket #${ticket.id} has no topic yet`);
