@@ -234,7 +234,9 @@ export function defaultResponder(req: ChatRequest): string {
 
 /** The first few words of the customer's first sentence, as a title. */
 export function fakeTitle(message: string, language: 'ru' | 'en'): string {
-  const sentence = message.split(/[\n.!?]/).find((s) => /[\p{L}\p{N}]/u.test(s)) ?? '';
+  // Like a model would, it names the problem, not the markup someone typed into it.
+  const plain = message.replace(/<\/?[a-z][^>]*>/gi, ' ');
+  const sentence = plain.split(/[\n.!?]/).find((s) => /[\p{L}\p{N}]/u.test(s)) ?? '';
   const words = sentence.match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu) ?? [];
   if (!words.length) return language === 'ru' ? 'Обращение клиента' : 'Customer request';
   const title = words.slice(0, 6).join(' ');
