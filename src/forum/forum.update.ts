@@ -3,12 +3,11 @@ import { Ctx, Next, On, Update } from 'nestjs-telegraf';
 import type { Context } from 'telegraf';
 import type { Message } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { I18n } from '../telegram/i18n/i18n.service';
 import type { MessageKey } from '../telegram/i18n/messages';
-import { TelegramGateway } from '../telegram/telegram.gateway';
 import { ConversationService } from '../tickets/conversation.service';
 import { messageKind, toIncoming } from '../tickets/incoming-message';
 import { TopicAdoption } from './topic-adoption.service';
+import { TopicNotes } from './topic-notes.service';
 
 type NextFn = () => Promise<void>;
 
@@ -30,8 +29,7 @@ export class ForumUpdate {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly adoption: TopicAdoption,
     private readonly conversation: ConversationService,
-    private readonly gateway: TelegramGateway,
-    private readonly i18n: I18n,
+    private readonly notes: TopicNotes,
   ) {}
 
   @On('message')
@@ -76,12 +74,7 @@ export class ForumUpdate {
   }
 
   /** A short answer to the agent in the topic, as a reply to their command. */
-  private async say(threadId: number, to: Message, key: MessageKey, vars: Record<string, string | number> = {}): Promise<void> {
-    await this.gateway.sendMessage(
-      this.config.supportChatId,
-      this.i18n.t(this.config.supportLanguage, key, vars),
-      { message_thread_id: threadId, reply_parameters: { message_id: to.message_id, allow_sending_without_reply: true } },
-      { lane: 'group' },
-    );
+  private say(threadId: number, to: Message, key: MessageKey, vars: Record<string, string | number> = {}): Promise<void> {
+    return this.notes.post(threadId, key, vars, to.message_id);
   }
 }

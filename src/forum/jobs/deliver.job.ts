@@ -10,7 +10,9 @@ import { ConversationService } from '../../tickets/conversation.service';
 import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
 import { mapReply } from '../reply-map';
-import { ALBUM_SETTLE_MS, LOCKS, albumRuns, withTicketLock } from '../ticket-lock';
+import { recordAlbumCopies, settledAlbum } from '../albums';
+import { LOCKS, albumRuns, withTicketLock } from '../ticket-lock';
+import { TopicNotes } from '../topic-notes.service';
 
 /**
  * `ticket.deliver`: copies the agents' pending answers of a ticket to the customer, in order, albums as
@@ -29,6 +31,7 @@ export class DeliverJob implements OnModuleInit {
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
     private readonly conversation: ConversationService,
+    private readonly notes: TopicNotes,
   ) {}
 
   onModuleInit(): void {
@@ -89,31 +92,13 @@ export class DeliverJob implements OnModuleInit {
   }
 
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
-    const items = await this.settled(ticket.id, run[0].mediaGroupId!);
+    const items = await settledAlbum(this.dataSource, ticket.id, 'agent', run[0].mediaGroupId!);
     const copies = await this.gateway.call(
       'copyMessages',
       { chat_id: ticket.customerId, from_chat_id: this.config.supportChatId, message_ids: items.map((m) => m.messageId) },
       { lane: 'customer' },
     );
-    const repo = this.dataSource.getRepository(TicketMessage);
-    // Items skipped by Telegram shift the answer; then the copies cannot be told apart (see TicketSyncJob).
-    const mapped = copies.length === items.length;
-    for (const [index, item] of items.entries()) {
-      await repo.update({ id: item.id }, { copyMessageId: mapped ? copies[index].message_id : null, copiedAt: new Date() });
-    }
-  }
-
-  private async settled(ticketId: number, groupId: string): Promise<TicketMessage[]> {
-    for (;;) {
-      const items: { id: string; message_id: number; age_ms: string }[] = await this.dataSource.query(
-        `SELECT id, message_id, EXTRACT(EPOCH FROM (now() - created_at)) * 1000 AS age_ms FROM ticket_messages
-          WHERE ticket_id = $1 AND direction = 'agent' AND media_group_id = $2 AND copied_at IS NULL AND failed_reason IS NULL ORDER BY id`,
-        [ticketId, groupId],
-      );
-      const youngest = Math.min(...items.map((i) => Number(i.age_ms)));
-      if (youngest >= ALBUM_SETTLE_MS) return items.map((i) => ({ id: Number(i.id), messageId: i.message_id }) as TicketMessage);
-      await new Promise((r) => setTimeout(r, ALBUM_SETTLE_MS - youngest + 20));
-    }
+    await recordAlbumCopies(this.dataSource, items, copies);
   }
 
   /** 403: the customer blocked the bot or deleted their account. Nothing is retried; the topic is told. */
@@ -126,8 +111,8 @@ export class DeliverJob implements OnModuleInit {
     const newlyBlocked = await this.conversation.setBlocked(null, ticket.customerId, true);
     if (!newlyBlocked && ticket.threadId) {
       // Already known to be blocked: say at least that these answers were not delivered.
-      await this.gateway
-        .sendMessage(this.config.supportChatId, this.i18n.t(this.config.supportLanguage, 'topic.undelivered'), { message_thread_id: ticket.threadId }, { lane: 'group' })
+      await this.notes
+        .post(ticket.threadId, 'topic.undelivered')
         .catch((e: Error) => this.logger.warn(`ticket #${ticket.id}: could not post in the topic: ${e.message}`));
     }
   }

@@ -7,7 +7,9 @@ import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { Ticket } from '../../tickets/ticket.entity';
+import type { MessageKey } from '../../telegram/i18n/messages';
 import { TOPIC_NAME_MAX } from '../ticket-card';
+import { TopicNotes } from '../topic-notes.service';
 
 /** Closed topics show it in the topic list. */
 const CLOSED_MARK = '✅ ';
@@ -27,6 +29,7 @@ export class LifecycleJob implements OnModuleInit {
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
+    private readonly notes: TopicNotes,
   ) {}
 
   onModuleInit(): void {
@@ -61,23 +64,18 @@ export class LifecycleJob implements OnModuleInit {
       // The topic does not exist yet; the sync job creates it, and this job runs again after a retry.
       throw new Error(`ticket #${ticket.id} has no topic yet`);
     }
-    const language = this.config.supportLanguage;
-    const note =
+    const note: MessageKey =
       event === 'closed'
-        ? by === 'customer'
-          ? this.i18n.t(language, 'topic.closedByCustomer')
-          : by === 'agent'
-            ? this.i18n.t(language, 'topic.closedByAgent', { agent })
-            : this.i18n.t(language, 'topic.closedAuto')
+        ? { customer: 'topic.closedByCustomer' as const, agent: 'topic.closedByAgent' as const, auto: 'topic.closedAuto' as const }[by]
         : by === 'customer'
-          ? this.i18n.t(language, 'topic.reopenedByCustomer')
-          : this.i18n.t(language, 'topic.reopenedByAgent', { agent });
+          ? 'topic.reopenedByCustomer'
+          : 'topic.reopenedByAgent';
     const thread = { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId };
     const tolerate = (error: TelegramCallError) => {
       if (error.kind !== 'not-modified') throw error;
     };
     if (event === 'reopened') await this.gateway.call('reopenForumTopic', thread, { lane: 'group' }).catch(tolerate);
-    await this.gateway.sendMessage(this.config.supportChatId, note, { message_thread_id: ticket.threadId }, { lane: 'group' });
+    await this.notes.post(ticket.threadId, note, { agent });
     const title = ticket.title ?? `#${ticket.id}`;
     const name = event === 'closed' ? truncate(CLOSED_MARK + title, TOPIC_NAME_MAX) : title;
     await this.gateway.call('editForumTopic', { ...thread, name }, { lane: 'group' }).catch(tolerate);

@@ -1,19 +1,15 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { JobMap, JobQueue } from '../../jobs/job-queue';
-import { I18n } from '../../telegram/i18n/i18n.service';
-import { TelegramGateway } from '../../telegram/telegram.gateway';
+import { TopicNotes } from '../topic-notes.service';
 
 /** `customer.reachability`: tells the agents in the customer's latest topic that they blocked or unblocked the bot. */
 @Injectable()
 export class ReachabilityJob implements OnModuleInit {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly jobs: JobQueue,
-    private readonly gateway: TelegramGateway,
-    private readonly i18n: I18n,
+    private readonly notes: TopicNotes,
   ) {}
 
   onModuleInit(): void {
@@ -26,11 +22,6 @@ export class ReachabilityJob implements OnModuleInit {
       [customerId],
     );
     if (!ticket?.thread_id) return;
-    await this.gateway.sendMessage(
-      this.config.supportChatId,
-      this.i18n.t(this.config.supportLanguage, blocked ? 'topic.blocked' : 'topic.unblocked'),
-      { message_thread_id: ticket.thread_id },
-      { lane: 'group' },
-    );
+    await this.notes.post(ticket.thread_id, blocked ? 'topic.blocked' : 'topic.unblocked');
   }
 }

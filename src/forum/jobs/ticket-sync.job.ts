@@ -12,8 +12,10 @@ import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
 import { mapReply } from '../reply-map';
 import { provisionalTitle, ticketCard } from '../ticket-card';
-import { ALBUM_SETTLE_MS, LOCKS, albumRuns, withTicketLock } from '../ticket-lock';
+import { recordAlbumCopies, settledAlbum } from '../albums';
+import { LOCKS, albumRuns, withTicketLock } from '../ticket-lock';
 import { TopicAdoption } from '../topic-adoption.service';
+import { TopicNotes } from '../topic-notes.service';
 import { updateReturning } from '../../database/sql';
 
 /**
@@ -41,6 +43,7 @@ export class TicketSyncJob implements OnModuleInit {
     private readonly catalog: CategoryCatalog,
     private readonly titles: TopicTitleSource,
     private readonly adoption: TopicAdoption,
+    private readonly notes: TopicNotes,
   ) {}
 
   onModuleInit(): void {
@@ -79,7 +82,7 @@ export class TicketSyncJob implements OnModuleInit {
         if (!ticket.threadId) ticket = await this.createTopic(ticket);
         if (!ticket.cardMessageId) {
           ticket = await this.postCard(ticket);
-          if (recreated) await this.note(ticket, 'topic.recreated');
+          if (recreated) await this.notes.post(ticket.threadId!, 'topic.recreated');
         }
         await this.copyPending(ticket);
         return;
@@ -177,15 +180,6 @@ export class TicketSyncJob implements OnModuleInit {
     return { ...ticket, cardMessageId: card.message_id };
   }
 
-  private async note(ticket: Ticket, key: 'topic.recreated' | 'topic.unsupported', vars: Record<string, string> = {}): Promise<void> {
-    await this.gateway.sendMessage(
-      this.config.supportChatId,
-      this.i18n.t(this.config.supportLanguage, key, vars),
-      { message_thread_id: ticket.threadId! },
-      { lane: 'group' },
-    );
-  }
-
   private async copyPending(ticket: Ticket): Promise<void> {
     const messages = this.dataSource.getRepository(TicketMessage);
     const pending = await messages.find({
@@ -226,11 +220,9 @@ export class TicketSyncJob implements OnModuleInit {
   /** An album goes as one: copyMessages keeps the grouping, once every item has arrived. */
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
     const messages = this.dataSource.getRepository(TicketMessage);
-    const items = await this.settledAlbum(ticket.id, run);
-    await messages.update(
-      items.map((m) => m.id),
-      { copyStartedAt: new Date() },
-    );
+    const items = await settledAlbum(this.dataSource, ticket.id, 'customer', run[0].mediaGroupId!);
+    const ids = items.map((m) => m.id);
+    await messages.update(ids, { copyStartedAt: new Date() });
     const copies = await this.gateway
       .call(
         'copyMessages',
@@ -243,31 +235,10 @@ export class TicketSyncJob implements OnModuleInit {
         { lane: 'group' },
       )
       .catch(async (error: unknown) => {
-        if (error instanceof TelegramCallError && error.code !== undefined) await messages.update(items.map((m) => m.id), { copyStartedAt: null });
+        if (error instanceof TelegramCallError && error.code !== undefined) await messages.update(ids, { copyStartedAt: null });
         throw error;
       });
-    // copyMessages answers in the order of the ids it was given, silently skipping any it could not
-    // copy; only when nothing was skipped is each copy known to belong to its item.
-    const mapped = copies.length === items.length;
-    for (const [index, item] of items.entries()) {
-      await messages.update({ id: item.id }, { copyMessageId: mapped ? copies[index].message_id : null, copiedAt: new Date() });
-    }
-  }
-
-  /** Waits until no new item of the album arrived for a moment, then returns all its pending items. */
-  private async settledAlbum(ticketId: number, run: TicketMessage[]): Promise<TicketMessage[]> {
-    const groupId = run[0].mediaGroupId!;
-    for (;;) {
-      const items: (TicketMessage & { age_ms?: number })[] = await this.dataSource.query(
-        `SELECT id, message_id AS "messageId", chat_id AS "chatId", EXTRACT(EPOCH FROM (now() - created_at)) * 1000 AS age_ms
-           FROM ticket_messages WHERE ticket_id = $1 AND direction = 'customer' AND media_group_id = $2
-            AND copied_at IS NULL AND failed_reason IS NULL ORDER BY id`,
-        [ticketId, groupId],
-      );
-      const youngest = Math.min(...items.map((i) => Number(i.age_ms)));
-      if (youngest >= ALBUM_SETTLE_MS) return items.map((i) => ({ ...i, id: Number(i.id), chatId: Number(i.chatId) }) as TicketMessage);
-      await new Promise((r) => setTimeout(r, ALBUM_SETTLE_MS - youngest + 20));
-    }
+    await recordAlbumCopies(this.dataSource, items, copies);
   }
 
   /** Telegram will not copy this message (a paid post, an invoice, a quiz...): say so on both sides. */
@@ -275,7 +246,7 @@ export class TicketSyncJob implements OnModuleInit {
     this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} (${message.kind}) cannot be copied: ${error.description}`);
     await this.dataSource.getRepository(TicketMessage).update({ id: message.id }, { failedReason: 'uncopyable' });
     const kind = message.kind.replace(/_/g, ' ');
-    await this.note(ticket, 'topic.unsupported', { kind });
+    await this.notes.post(ticket.threadId!, 'topic.unsupported', { kind });
     await this.gateway
       .sendMessage(
         ticket.customerId,
