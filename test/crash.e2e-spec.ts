@@ -84,11 +84,15 @@ describe('crash safety (built app, SIGKILL)', () => {
     await first.exited;
     const topicsAtKill = emu.topics().length;
     const inFlightAtKill = creatingBeforeKill;
-    const copiesAtKill = users.filter((_, i) => liveTopicWith(emu, i)?.copies === 1).length;
+    const copiesAtKill = users.filter((_, i) => (liveTopicWith(emu, i)?.copies ?? 0) >= 1).length;
+    // Copies requested but not recorded when the process died: Telegram may or may not have made them.
+    const uncertain = (
+      await sql(`SELECT text FROM ticket_messages WHERE copy_started_at IS NOT NULL AND copied_at IS NULL`)
+    ).map((r: { text: string }) => r.text);
 
     emu.setFault('createForumTopic', { latencyMs: 50 });
     await startApp();
-    await emu.waitFor(() => users.every((_, i) => liveTopicWith(emu, i)?.copies === 1) || undefined, {
+    await emu.waitFor(() => users.every((_, i) => (liveTopicWith(emu, i)?.copies ?? 0) >= 1) || undefined, {
       what: 'every ticket to have its topic and first message',
       timeoutMs: 60_000,
     });
@@ -100,24 +104,26 @@ describe('crash safety (built app, SIGKILL)', () => {
     }
     const duplicatesCreated = [...byTicket.values()].reduce((sum, n) => sum + n - 1, 0);
     const duplicatesLive = emu.topics().filter((t) => !t.deleted).length - CUSTOMERS;
+    const doubled = users.map((_, i) => `crash test message ${i}`).filter((text, i) => liveTopicWith(emu, i)!.copies > 1);
+
     const [stats] = await sql(
       `SELECT count(*) FILTER (WHERE topic_attempts > 1) AS retried, COALESCE(sum(duplicate_topics), 0) AS removed FROM tickets`,
     );
     process.stdout.write(
       `crash test: ${CUSTOMERS} tickets acknowledged; at SIGKILL ${topicsAtKill} topics existed, ${inFlightAtKill} were being created, ${copiesAtKill} first messages were copied; ` +
         `after restart all ${CUSTOMERS} have their topic and first message; duplicate topics created: ${duplicatesCreated}, removed: ${stats.removed}, left visible: ${duplicatesLive}; ` +
-        `tickets whose topic creation was retried: ${stats.retried}\n`,
+        `tickets whose topic creation was retried: ${stats.retried}; copies in flight at the kill: ${uncertain.length}, copied twice: ${doubled.length}\n`,
     );
 
-    for (let i = 0; i < CUSTOMERS; i++) {
-      const topic = liveTopicWith(emu, i)!;
-      expect(topic.copies).toBe(1);
-    }
+    // Every first message is in its topic. A second copy can only come from a copy whose outcome the
+    // kill hid (sent again rather than risk losing it); every other message is there exactly once.
+    for (let i = 0; i < CUSTOMERS; i++) expect(liveTopicWith(emu, i)!.copies).toBeLessThanOrEqual(2);
+    for (const text of doubled) expect(uncertain).toContain(text);
     expect(duplicatesLive).toBe(0);
     expect(emu.topics().filter((t) => !t.deleted)).toHaveLength(CUSTOMERS);
     // Nobody was acknowledged twice, even though unconfirmed updates were delivered again after the restart.
     for (const user of users) expect(botMessages(emu, user.id).filter((m) => /Thank you for your request/.test(m.text ?? ''))).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('shuts down cleanly on SIGTERM: stops taking updates, confirms them, exits 0', async () => {
     const live = children.find((c) => c.running)!;

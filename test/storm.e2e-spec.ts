@@ -44,7 +44,7 @@ describe('429 storm under enforced limits', () => {
       emu.topicMessages(threadId).filter((m: TgMessage) => m.from?.id === emu.botUser.id && /^storm /.test(m.text ?? ''));
     await emu.waitFor(
       () => users.every((user, u) => ackFor(emu, user.id) && topicOf(u) && copiesIn(topicOf(u)!.message_thread_id).length >= MESSAGES) || undefined,
-      { what: 'every acknowledgement and every copy', timeoutMs: 150_000 },
+      { what: 'every acknowledgement and every copy', timeoutMs: 280_000 },
     );
     emu.clearFaults();
 
@@ -73,5 +73,5 @@ describe('429 storm under enforced limits', () => {
     );
     expect(tooMany).toBeGreaterThan(0);
     expect(groupDoneBeforeLastAck).toBeLessThan(groupEnds.length / 2);
-  }, 180_000);
+  }, 300_000);
 });
