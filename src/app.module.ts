@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, DynamicModule, Injectable, Module } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AiModule } from './ai/ai.module';
@@ -14,13 +14,24 @@ import { BotRunner } from './telegram/bot-runner.service';
 import { TelegramModule } from './telegram/telegram.module';
 import { TicketsModule } from './tickets/tickets.module';
 
-/** Shutdown in the order that loses nothing: stop taking updates, then let running jobs finish, then the database closes. */
+/**
+ * Startup and shutdown in the order that loses nothing. The root module's hooks run after every other
+ * module's, so by then the queues exist, every job handler is registered and every event listener is
+ * subscribed (@nestjs/event-emitter subscribes in its own bootstrap hook): a job or an update that
+ * publishes a fact finds its listeners. Shutdown: stop taking updates, then let running jobs finish, then
+ * the database closes.
+ */
 @Injectable()
-class ShutdownOrder implements BeforeApplicationShutdown {
+class StartupOrder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     private readonly bot: BotRunner,
     private readonly jobs: PgBossJobQueue,
   ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.startWorkers();
+    this.bot.start();
+  }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.bot.stop();
@@ -46,7 +57,7 @@ export class AppModule {
         AutoCloseModule,
       ],
       controllers: [HealthController],
-      providers: [ShutdownOrder],
+      providers: [StartupOrder],
     };
   }
 }

@@ -1,14 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { HealthRepository } from './database/repositories/health.repository';
 
 /** For load balancers and container health checks: the process is up and the database answers. */
 @Controller('health')
 export class HealthController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly database: HealthRepository) {}
 
   @Get()
   async check(): Promise<{ status: 'ok' }> {
-    await this.dataSource.query('SELECT 1');
+    await this.database.ping();
     return { status: 'ok' };
   }
 }

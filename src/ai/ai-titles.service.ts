@@ -1,15 +1,17 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig, Language } from '../config/app-config';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { TopicTitleSource } from '../forum/topic-title.port';
 import { JobQueue } from '../jobs/job-queue';
 import { TelegramCallError } from '../telegram/telegram-error';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { CategoryCatalog } from '../tickets/category-catalog.service';
+import { TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
+import { TopicRepository } from '../tickets/repositories/topic.repository';
 import type { Ticket } from '../tickets/ticket.entity';
 import { AiClient, AiFailure } from './ai-client';
 import { titlePrompt } from './prompts';
+import { AiStateRepository } from './repositories/ai-state.repository';
 import { sanitizeTitle } from './title-sanitizer';
-import { TopicTitleSource } from './topic-title.port';
 
 /**
  * A title request never takes longer than this, whatever OPENAI_TIMEOUT_MS allows answers: past the
@@ -18,14 +20,6 @@ import { TopicTitleSource } from './topic-title.port';
 export const TITLE_TIMEOUT_MS = 8000;
 /** While a new topic waits for its AI title, how often it looks (a title stored by another instance has no in-process signal). */
 const POLL_MS = 200;
-
-interface TitleRow {
-  id: string;
-  language: Language;
-  category: string;
-  subcategory: string | null;
-  ai_title_state: 'ready' | 'failed' | null;
-}
 
 /**
  * AI topic titles. The `ai.title` job, enqueued in the ticket's transaction, asks the model once (short
@@ -42,7 +36,9 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly state: AiStateRepository,
+    private readonly topics: TopicRepository,
+    private readonly messages: TicketMessageRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly catalog: CategoryCatalog,
@@ -58,12 +54,9 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
 
   /** The `ai.title` job: idempotent; a retry after a failed rename does not ask the model again. */
   async run(ticketId: number): Promise<void> {
-    const [row]: TitleRow[] = await this.dataSource.query(
-      `SELECT id, language, category, subcategory, ai_title_state FROM tickets WHERE id = $1`,
-      [ticketId],
-    );
-    if (!row) return;
-    if (row.ai_title_state === null) await this.generate(ticketId, row);
+    const ticket = await this.state.load(ticketId);
+    if (!ticket) return;
+    if (ticket.aiTitleState === null) await this.generate(ticket);
     await this.renameIfNeeded(ticketId);
   }
 
@@ -73,12 +66,9 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
     const now = Date.now();
     const deadline = Math.min(new Date(ticket.createdAt).getTime() + this.config.aiTitleBudgetMs, now + this.config.aiTitleBudgetMs);
     for (;;) {
-      const [row]: { ai_title: string | null; ai_title_state: string | null }[] = await this.dataSource.query(
-        `SELECT ai_title, ai_title_state FROM tickets WHERE id = $1`,
-        [ticket.id],
-      );
-      if (row?.ai_title) return row.ai_title;
-      if (!row || row.ai_title_state === 'failed') return null;
+      const current = await this.state.load(ticket.id);
+      if (current?.aiTitle) return current.aiTitle;
+      if (!current || current.aiTitleState === 'failed') return null;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return null;
       await this.waitForTitle(ticket.id, Math.min(remaining, POLL_MS));
@@ -88,25 +78,23 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
   async topicCreated(ticketId: number, name: string): Promise<void> {
     if (!this.client.enabled) return;
     try {
-      const [row]: { ai_title: string | null }[] = await this.dataSource.query(`SELECT ai_title FROM tickets WHERE id = $1`, [ticketId]);
+      const ticket = await this.state.load(ticketId);
       // The title was stored after the topic's name was chosen but before its thread was recorded, so the
       // title job did not see a topic to rename: the rename is its job, run again.
-      if (row?.ai_title && row.ai_title !== name) {
-        await this.jobs.send('ai.title', { ticketId });
-        this.jobs.wake('ai.title');
-      }
+      if (ticket?.aiTitle && ticket.aiTitle !== name) await this.jobs.send('ai.title', { ticketId });
     } catch (error) {
       this.logger.warn(`ticket #${ticketId}: could not schedule the rename to the AI title: ${(error as Error).message}`);
     }
   }
 
-  private async generate(ticketId: number, row: TitleRow): Promise<void> {
-    const text = await this.customerText(ticketId);
+  private async generate(ticket: Ticket): Promise<void> {
+    const ticketId = ticket.id;
+    const text = await this.messages.customerText(ticketId, 5);
     let title: string | null = null;
     if (text && this.client.enabled) {
       try {
-        const category = this.catalog.label(row.language, row.category, row.subcategory);
-        const content = await this.client.complete(titlePrompt({ language: row.language, category, customerText: text }), {
+        const category = this.catalog.label(ticket.language, ticket.category, ticket.subcategory);
+        const content = await this.client.complete(titlePrompt({ language: ticket.language, category, customerText: text }), {
           timeoutMs: this.timeoutMs,
           maxRetries: 1,
           totalMs: this.timeoutMs,
@@ -120,26 +108,19 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
       }
     }
     // "failed" also covers a ticket with no text (a photo alone): the provisional title is as good as it gets.
-    await this.dataSource.query(`UPDATE tickets SET ai_title = $2, ai_title_state = $3 WHERE id = $1 AND ai_title_state IS NULL`, [
-      ticketId,
-      title,
-      title ? 'ready' : 'failed',
-    ]);
+    await this.state.storeTitle(ticketId, title);
     if (title) this.logger.log(`ticket #${ticketId}: AI title "${title}"`);
     for (const wake of this.waiters.get(ticketId) ?? []) wake();
   }
 
   /** Renames the ticket's topic to its AI title when the topic exists under another name (a low-priority group call). */
   private async renameIfNeeded(ticketId: number): Promise<void> {
-    const [row]: { thread_id: number | null; title: string | null; ai_title: string | null; status: string }[] = await this.dataSource.query(
-      `SELECT thread_id, title, ai_title, status FROM tickets WHERE id = $1`,
-      [ticketId],
-    );
-    if (!row?.thread_id || !row.ai_title || row.title === row.ai_title || row.status !== 'open') return;
+    const ticket = await this.state.load(ticketId);
+    if (!ticket?.threadId || !ticket.aiTitle || ticket.title === ticket.aiTitle || ticket.status !== 'open') return;
     try {
       await this.gateway.call(
         'editForumTopic',
-        { chat_id: this.config.supportChatId, message_thread_id: row.thread_id, name: row.ai_title },
+        { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId, name: ticket.aiTitle },
         { lane: 'group' },
       );
     } catch (error) {
@@ -148,20 +129,8 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
       if (error.kind === 'thread-gone') return;
       if (error.kind !== 'not-modified') throw error;
     }
-    await this.dataSource.query(`UPDATE tickets SET title = $2, updated_at = now() WHERE id = $1 AND thread_id = $3`, [
-      ticketId,
-      row.ai_title,
-      row.thread_id,
-    ]);
-    this.logger.log(`ticket #${ticketId}: topic ${row.thread_id} renamed to its AI title`);
-  }
-
-  private async customerText(ticketId: number): Promise<string> {
-    const rows: { text: string }[] = await this.dataSource.query(
-      `SELECT text FROM ticket_messages WHERE ticket_id = $1 AND direction = 'customer' AND coalesce(text, '') <> '' ORDER BY id LIMIT 5`,
-      [ticketId],
-    );
-    return rows.map((r) => r.text).join('\n');
+    await this.topics.recordTitle(ticketId, ticket.threadId, ticket.aiTitle);
+    this.logger.log(`ticket #${ticketId}: topic ${ticket.threadId} renamed to its AI title`);
   }
 
   private waitForTitle(ticketId: number, ms: number): Promise<void> {

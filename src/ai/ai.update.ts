@@ -3,7 +3,7 @@ import { Action, Ctx, Update } from 'nestjs-telegraf';
 import type { Context } from 'telegraf';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { TelegramGateway } from '../telegram/telegram.gateway';
-import { AI_ACTION, AiAnswers } from './ai-answers.service';
+import { AI_ACTION, AiDrafts } from './ai-drafts.service';
 
 type ActionContext = Context & { match: RegExpExecArray };
 
@@ -12,7 +12,7 @@ type ActionContext = Context & { match: RegExpExecArray };
 export class AiUpdate {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly answers: AiAnswers,
+    private readonly drafts: AiDrafts,
     private readonly gateway: TelegramGateway,
   ) {}
 
@@ -30,7 +30,7 @@ export class AiUpdate {
     // The clicked message is the draft: edited by its own id, even if the click beat the id's recording.
     const draftId = query.message?.message_id;
     const text =
-      ctx.match[1] === 'send' ? await this.answers.sendDraft(ticketId, agent, draftId) : await this.answers.discardDraft(ticketId, agent, draftId);
+      ctx.match[1] === 'send' ? await this.drafts.send(ticketId, agent, draftId) : await this.drafts.discard(ticketId, agent, draftId);
     await this.gateway.answerCallbackQuery(query.id, text);
   }
 }

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
+import { AdvisoryLockRepository } from './repositories/advisory-lock.repository';
+import { HealthRepository } from './repositories/health.repository';
 
 @Module({
   imports: [
@@ -17,5 +19,7 @@ import { dataSourceOptions } from './data-source-options';
       }),
     }),
   ],
+  providers: [AdvisoryLockRepository, HealthRepository],
+  exports: [AdvisoryLockRepository, HealthRepository],
 })
 export class DatabaseModule {}

@@ -1,9 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { DataSource } from 'typeorm';
-import { JobQueue } from '../jobs/job-queue';
+import { JobName, JobQueue } from '../jobs/job-queue';
+import { TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
+import { TicketRepository } from '../tickets/repositories/ticket.repository';
+import { TopicRepository } from '../tickets/repositories/topic.repository';
 
 const SWEEP_EVERY_MS = 30_000;
+const BATCH = 500;
+/** An acknowledgement gets this long on top of the sweep age: the inline send and its job come first. */
+const ACK_GRACE_S = 30;
 
 /**
  * The safety net under the sync jobs: finds tickets whose topic or copies are still missing (after a
@@ -14,7 +19,9 @@ export class SyncSweeper implements OnApplicationBootstrap {
   private readonly logger = new Logger('SyncSweeper');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly tickets: TicketRepository,
+    private readonly topics: TopicRepository,
+    private readonly messages: TicketMessageRepository,
     private readonly jobs: JobQueue,
   ) {}
 
@@ -29,34 +36,26 @@ export class SyncSweeper implements OnApplicationBootstrap {
 
   /** Enqueues the jobs of every ticket with work older than `minAgeSeconds`; returns how many. */
   async sweep(minAgeSeconds: number): Promise<number> {
-    const age = `now() - make_interval(secs => $1)`;
-    const sweeps: { job: 'ticket.sync' | 'ticket.deliver' | 'ticket.ack'; sql: string }[] = [
+    const sweeps: { job: Extract<JobName, 'ticket.sync' | 'ticket.deliver' | 'ticket.ack'>; find: () => Promise<number[]> }[] = [
       {
         job: 'ticket.sync',
-        sql: `SELECT t.id FROM tickets t WHERE (t.thread_id IS NULL OR t.card_message_id IS NULL) AND t.created_at < ${age}
-              UNION SELECT m.ticket_id FROM ticket_messages m
-               WHERE m.direction = 'customer' AND m.copied_at IS NULL AND m.failed_reason IS NULL AND m.created_at < ${age}`,
+        find: async () => {
+          const ids = [...(await this.topics.withoutTopic(minAgeSeconds, BATCH)), ...(await this.messages.ticketsWithPending('customer', minAgeSeconds, BATCH))];
+          return [...new Set(ids)].slice(0, BATCH);
+        },
       },
-      {
-        job: 'ticket.deliver',
-        sql: `SELECT DISTINCT m.ticket_id AS id FROM ticket_messages m
-               WHERE m.direction = 'agent' AND m.copied_at IS NULL AND m.failed_reason IS NULL AND m.created_at < ${age}`,
-      },
+      { job: 'ticket.deliver', find: () => this.messages.ticketsWithPending('agent', minAgeSeconds, BATCH) },
       // An acknowledgement lost between COMMIT and the send (a crash) is sent late rather than never.
-      { job: 'ticket.ack', sql: `SELECT id FROM tickets WHERE ack_message_id IS NULL AND created_at < ${age} - interval '30 seconds'` },
+      { job: 'ticket.ack', find: () => this.tickets.unacknowledged(minAgeSeconds + ACK_GRACE_S, BATCH) },
     ];
     let total = 0;
-    for (const { job, sql } of sweeps) {
-      const rows: { id: string }[] = await this.dataSource.query(`${sql} LIMIT 500`, [minAgeSeconds]);
-      for (const row of rows) {
-        const ticketId = Number(row.id);
+    for (const { job, find } of sweeps) {
+      const ids = await find();
+      for (const ticketId of ids) {
         await this.jobs.send(job, { ticketId }, { singleton: { key: `sweep:${ticketId}`, seconds: SWEEP_EVERY_MS / 1000 } });
       }
-      if (rows.length) {
-        this.logger.log(`re-enqueued ${job} for ${rows.length} ticket(s) with pending work`);
-        this.jobs.wake(job);
-      }
-      total += rows.length;
+      if (ids.length) this.logger.log(`re-enqueued ${job} for ${ids.length} ticket(s) with pending work`);
+      total += ids.length;
     }
     return total;
   }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JobQueue } from '../jobs/job-queue';
 import { TelegramGateway } from '../telegram/telegram.gateway';
-import { updateReturning } from '../database/sql';
+import { TicketRepository } from '../tickets/repositories/ticket.repository';
+import { TopicRepository } from '../tickets/repositories/topic.repository';
 
 /** Topic names start with the ticket number: "#42 · …". */
 const TICKET_NUMBER = /^#(\d+)(?!\d)/;
@@ -20,7 +20,8 @@ export class TopicAdoption {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly tickets: TicketRepository,
+    private readonly topics: TopicRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
   ) {}
@@ -30,29 +31,22 @@ export class TopicAdoption {
     if (!match) return;
     const ticketId = Number(match[1]);
     // Usually the announcement races the sync job's own record of the same topic; either may land first.
-    const adopted = await updateReturning<{ stale: boolean }>(
-      this.dataSource,
-      `UPDATE tickets SET thread_id = $2, title = $3, topic_requested_at = NULL, updated_at = now()
-        WHERE id = $1 AND thread_id IS NULL AND topic_attempts > 0
-        RETURNING (SELECT topic_requested_at < now() - interval '10 seconds' FROM tickets WHERE id = $1) AS stale`,
-      [ticketId, threadId, name],
-    );
-    if (adopted.length) {
+    const adopted = await this.topics.adopt(ticketId, threadId, name);
+    if (adopted) {
       // A fresh request means a sync job is creating this very topic and goes on by itself.
-      if (!adopted[0].stale) return;
+      if (!adopted.stale) return;
       this.logger.warn(`ticket #${ticketId}: adopted topic ${threadId}, created before a restart without its id recorded`);
       await this.jobs.send('ticket.sync', { ticketId });
-      this.jobs.wake('ticket.sync');
       return;
     }
-    const [ticket] = await this.dataSource.query(`SELECT thread_id FROM tickets WHERE id = $1`, [ticketId]);
-    if (!ticket || ticket.thread_id === null || Number(ticket.thread_id) === threadId) return;
+    const ticket = await this.tickets.find(ticketId);
+    if (!ticket || ticket.threadId === null || ticket.threadId === threadId) return;
     await this.removeDuplicate(ticketId, threadId);
   }
 
   /** A topic for a ticket that already has another one: counted, and deleted so agents see one. */
   async removeDuplicate(ticketId: number, threadId: number): Promise<void> {
-    await this.dataSource.query(`UPDATE tickets SET duplicate_topics = duplicate_topics + 1 WHERE id = $1`, [ticketId]);
+    await this.topics.countDuplicate(ticketId);
     this.logger.warn(`ticket #${ticketId}: topic ${threadId} is a duplicate; deleting it`);
     await this.gateway
       .call('deleteForumTopic', { chat_id: this.config.supportChatId, message_thread_id: threadId }, { lane: 'group' })

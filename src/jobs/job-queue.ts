@@ -23,7 +23,10 @@ export type JobName = keyof JobMap;
 export const JOB_NAMES: readonly JobName[] = ['ticket.sync', 'ticket.ack', 'ticket.deliver', 'ticket.lifecycle', 'message.edit', 'customer.reachability', 'ai.title', 'ai.answer'];
 
 export interface SendOptions {
-  /** Write the job in this transaction: it exists exactly when the data it follows from does. */
+  /**
+   * Write the job in this transaction (the UnitOfWork passes it; services send through `Tx.send`). A job
+   * sent without one is committed at once, and the driver wakes its workers itself.
+   */
   tx?: EntityManager;
   startAfterSeconds?: number;
   /** A key and window within which a second identical job is not created. */
@@ -40,7 +43,7 @@ export type JobHandler<N extends JobName> = (data: JobMap[N], job: JobContext) =
 /** The port every module uses for durable work; pg-boss in the app, a synchronous driver in unit tests. */
 export abstract class JobQueue {
   abstract send<N extends JobName>(name: N, data: JobMap[N], options?: SendOptions): Promise<void>;
-  /** Wakes this instance's workers of a queue at once instead of at their next poll (call after COMMIT). */
+  /** Wakes this instance's workers of a queue at once instead of at their next poll; the UnitOfWork calls it after COMMIT. */
   abstract wake(name: JobName): void;
   /** Registers the handler; workers start when the application has bootstrapped. */
   abstract handle<N extends JobName>(name: N, handler: JobHandler<N>): void;

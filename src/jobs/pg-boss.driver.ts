@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -30,7 +30,7 @@ function executorOf(manager: EntityManager): PgBoss.Db {
 }
 
 @Injectable()
-export class PgBossJobQueue extends JobQueue implements OnModuleInit, OnApplicationBootstrap {
+export class PgBossJobQueue extends JobQueue implements OnModuleInit {
   private readonly logger = new Logger('Jobs');
   private readonly boss: PgBoss;
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
@@ -62,7 +62,8 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit, OnApplicat
     }
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Starts the workers of every registered handler; called once every module is ready (see StartupOrder). */
+  async startWorkers(): Promise<void> {
     for (const [name, handler] of this.handlers) {
       const ids: string[] = [];
       for (let i = 0; i < this.config.jobConcurrency; i++) {
@@ -92,6 +93,8 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit, OnApplicat
       sendOptions.singletonSeconds = options.singleton.seconds;
     }
     await this.boss.send(name, data, sendOptions);
+    // Outside a transaction the job is visible now; inside one, the UnitOfWork wakes after COMMIT.
+    if (!options.tx && !options.startAfterSeconds) this.wake(name);
   }
 
   wake(name: JobName): void {

@@ -1,22 +1,21 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { InjectBot } from 'nestjs-telegraf';
 import { timingSafeEqual } from 'node:crypto';
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
-import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig, LANGUAGES } from '../config/app-config';
+import { LOCKS } from '../database/advisory-locks';
+import { AdvisoryLockRepository, HeldLock } from '../database/repositories/advisory-lock.repository';
 import { I18n } from './i18n/i18n.service';
 import { TelegramCallError } from './telegram-error';
 import { TelegramGateway } from './telegram.gateway';
 import { UpdatePoller } from './update-poller';
 
-/** The update types the bot asks Telegram for. */
-/** Advisory-lock key held by the one instance that polls. */
-const POLL_LOCK = 7302;
 const STANDBY_RETRY_MS = 5000;
 
+/** The update types the bot asks Telegram for. */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
 
 /**
@@ -26,10 +25,10 @@ export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', '
  * loop awaits a whole batch, so one slow update would hold up every chat.
  */
 @Injectable()
-export class BotRunner implements OnModuleInit, OnApplicationBootstrap {
+export class BotRunner implements OnModuleInit {
   private readonly logger = new Logger('Bot');
   private poller?: UpdatePoller;
-  private leaderLock?: QueryRunner;
+  private leaderLock?: HeldLock;
   private stopping = false;
   private fatal?: (error: Error) => void;
   private acceptingWebhooks = false;
@@ -40,7 +39,7 @@ export class BotRunner implements OnModuleInit, OnApplicationBootstrap {
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
     private readonly http: HttpAdapterHost,
-    private readonly dataSource: DataSource,
+    private readonly locks: AdvisoryLockRepository,
   ) {}
 
   /** Called with an error that makes running pointless (a revoked token, a conflicting poller). */
@@ -57,7 +56,8 @@ export class BotRunner implements OnModuleInit, OnApplicationBootstrap {
     app.post(path, (req, res) => void this.onWebhook(req, res, secret));
   }
 
-  onApplicationBootstrap(): void {
+  /** Starts taking updates in the background (see StartupOrder); a refused token is reported to onFatal. */
+  start(): void {
     void this.connect().catch((error: Error) => {
       const reason =
         error instanceof TelegramCallError && error.code === 401
@@ -94,12 +94,10 @@ export class BotRunner implements OnModuleInit, OnApplicationBootstrap {
    * holder polls, the others stand by (their job workers still run) and take over if it goes away.
    */
   private async pollWhenLeader(): Promise<void> {
-    this.leaderLock = this.dataSource.createQueryRunner();
-    await this.leaderLock.connect();
+    this.leaderLock = await this.locks.session(LOCKS.poll);
     let announced = false;
     while (!this.stopping) {
-      const [row] = await this.leaderLock.query('SELECT pg_try_advisory_lock($1, 0) AS locked', [POLL_LOCK]);
-      if (row.locked === true) break;
+      if (await this.leaderLock.tryTake()) break;
       if (!announced) this.logger.log('another instance is polling Telegram; standing by');
       announced = true;
       await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));

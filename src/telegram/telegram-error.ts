@@ -26,6 +26,14 @@ export class TelegramCallError extends Error {
   get retriable(): boolean {
     return this.kind === 'retry-after' || this.kind === 'transient';
   }
+
+  /**
+   * Telegram answered, with an error: the call had no effect (nothing was created or sent). Without an
+   * answer (a network error, a timeout) the outcome is unknown: the call may have taken effect.
+   */
+  get answered(): boolean {
+    return this.code !== undefined;
+  }
 }
 
 interface TelegrafLikeError {

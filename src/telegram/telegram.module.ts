@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TelegrafModule } from 'nestjs-telegraf';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DatabaseModule } from '../database/database.module';
 import { BotRunner } from './bot-runner.service';
 import { TelegramCoreModule } from './telegram-core.module';
 import { UpdatePipeline } from './update-pipeline';
@@ -8,6 +9,7 @@ import { UpdatePipeline } from './update-pipeline';
 /** The Telegraf wiring: the bot instance, its first middleware, and when it takes updates. */
 @Module({
   imports: [
+    DatabaseModule,
     TelegramCoreModule,
     TelegrafModule.forRootAsync({
       imports: [TelegramCoreModule],

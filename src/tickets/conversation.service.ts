@@ -1,22 +1,24 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { JobName, JobQueue } from '../jobs/job-queue';
+import { Tx, UnitOfWork } from '../jobs/unit-of-work';
 import { IncomingMessage } from './incoming-message';
-import { claimUpdate, insertTicketMessages, openTicketOf } from './ticket-store';
+import { CustomerRepository } from './repositories/customer.repository';
+import { TicketMessageRepository } from './repositories/ticket-message.repository';
+import { TicketRepository } from './repositories/ticket.repository';
+import { UpdateClaimRepository } from './repositories/update-claim.repository';
 import { Ticket } from './ticket.entity';
-import { updateReturning } from '../database/sql';
 
 export type CloseResult = { outcome: 'closed'; ticket: Ticket } | { outcome: 'already' | 'none' | 'duplicate' | 'not-ticket' };
 export type ReopenResult =
   | { outcome: 'reopened'; ticket: Ticket }
   | { outcome: 'newer-open'; ticket: Ticket }
   | { outcome: 'already' | 'duplicate' | 'not-ticket' };
+export type EditChange = { text?: string; caption?: string; entities?: unknown[] };
 
 /**
  * The conversation after intake: agents' answers, closing and reopening, edits, and a customer who
- * blocks the bot. Like intake, each operation is one transaction that records the update and writes the
- * jobs that carry it out; the jobs are woken after COMMIT.
+ * blocks the bot. Like intake, each operation is one unit of work that records the update and
+ * publishes what became true; listeners write the jobs that carry it out.
  */
 @Injectable()
 export class ConversationService {
@@ -24,148 +26,111 @@ export class ConversationService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
-    private readonly jobs: JobQueue,
+    private readonly uow: UnitOfWork,
+    private readonly updates: UpdateClaimRepository,
+    private readonly customers: CustomerRepository,
+    private readonly tickets: TicketRepository,
+    private readonly messages: TicketMessageRepository,
   ) {}
 
   /** An agent's message in a ticket's topic, to be copied to the customer. */
-  async recordAgentMessage(message: IncomingMessage, threadId: number): Promise<{ outcome: 'recorded' | 'duplicate' | 'not-ticket'; ticket?: Ticket }> {
-    const result = await this.inTransaction(message.updateId, 'agent-message', async (m) => {
-      const ticket = await this.ticketOfThread(m, threadId);
+  recordAgentMessage(message: IncomingMessage, threadId: number): Promise<{ outcome: 'recorded' | 'duplicate' | 'not-ticket'; ticket?: Ticket }> {
+    return this.claimed(message.updateId, 'agent-message', async (tx) => {
+      const ticket = await this.tickets.ofThread(threadId, tx.db);
       if (!ticket) return { outcome: 'not-ticket' as const };
-      await insertTicketMessages(m, ticket.id, [
-        {
-          direction: 'agent',
-          chatId: this.config.supportChatId,
-          messageId: message.messageId,
-          kind: message.kind,
-          text: message.text,
-          mediaGroupId: message.mediaGroupId,
-          replyToMessageId: message.replyToMessageId,
-          entities: message.entities,
-          authorName: message.from.first_name,
-        },
-      ]);
-      await this.jobs.send('ticket.deliver', { ticketId: ticket.id }, { tx: m });
+      await this.messages.insert(
+        ticket.id,
+        [
+          {
+            direction: 'agent',
+            chatId: this.config.supportChatId,
+            messageId: message.messageId,
+            kind: message.kind,
+            text: message.text,
+            mediaGroupId: message.mediaGroupId,
+            replyToMessageId: message.replyToMessageId,
+            entities: message.entities,
+            authorName: message.from.first_name,
+          },
+        ],
+        tx.db,
+      );
+      await tx.publish('agent.replied', { ticketId: ticket.id, messageId: message.messageId });
       return { outcome: 'recorded' as const, ticket };
     });
-    this.wakeIf(result.outcome === 'recorded', 'ticket.deliver');
-    return result;
   }
 
   /** The customer's "Close" button or /close: their open ticket (or the given one, if it is theirs and open). */
-  async closeByCustomer(updateId: number, customerId: number, ticketId?: number): Promise<CloseResult> {
-    const result = await this.inTransaction(updateId, 'close', async (m): Promise<CloseResult> => {
-      const ticket = ticketId ? await m.getRepository(Ticket).findOneBy({ id: ticketId, customerId }) : await openTicketOf(m, customerId);
+  closeByCustomer(updateId: number, customerId: number, ticketId?: number): Promise<CloseResult> {
+    return this.claimed(updateId, 'close', async (tx): Promise<CloseResult> => {
+      const ticket = ticketId ? await this.tickets.findOfCustomer(ticketId, customerId, tx.db) : await this.tickets.openOf(customerId, tx.db);
       if (!ticket) return { outcome: 'none' };
-      return this.close(m, ticket, 'customer');
+      return this.close(tx, ticket, 'customer');
     });
-    this.wakeIf(result.outcome === 'closed', 'ticket.lifecycle');
-    return result;
   }
 
-  async closeByAgent(updateId: number, threadId: number, agentName: string): Promise<CloseResult> {
-    const result = await this.inTransaction(updateId, 'close', async (m): Promise<CloseResult> => {
-      const ticket = await this.ticketOfThread(m, threadId);
+  closeByAgent(updateId: number, threadId: number, agentName: string): Promise<CloseResult> {
+    return this.claimed(updateId, 'close', async (tx): Promise<CloseResult> => {
+      const ticket = await this.tickets.ofThread(threadId, tx.db);
       if (!ticket) return { outcome: 'not-ticket' };
-      return this.close(m, ticket, 'agent', agentName);
+      return this.close(tx, ticket, 'agent', agentName);
     });
-    this.wakeIf(result.outcome === 'closed', 'ticket.lifecycle');
-    return result;
   }
 
-  async reopenByAgent(updateId: number, threadId: number, agentName: string): Promise<ReopenResult> {
-    const result = await this.inTransaction(updateId, 'reopen', async (m): Promise<ReopenResult> => {
-      const ticket = await this.ticketOfThread(m, threadId);
+  reopenByAgent(updateId: number, threadId: number, agentName: string): Promise<ReopenResult> {
+    return this.claimed(updateId, 'reopen', async (tx): Promise<ReopenResult> => {
+      const ticket = await this.tickets.ofThread(threadId, tx.db);
       if (!ticket) return { outcome: 'not-ticket' };
       if (ticket.status === 'open') return { outcome: 'already' };
-      const newer = await openTicketOf(m, ticket.customerId);
+      await this.customers.lock(ticket.customerId, tx.db);
+      const newer = await this.tickets.openOf(ticket.customerId, tx.db);
+      if (newer?.id === ticket.id) return { outcome: 'already' };
       if (newer) return { outcome: 'newer-open', ticket: newer };
-      await m.query(
-        `UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL, reopened_at = now(), updated_at = now() WHERE id = $1`,
-        [ticket.id],
-      );
-      await this.jobs.send('ticket.lifecycle', { ticketId: ticket.id, event: 'reopened', by: 'agent', agentName }, { tx: m });
+      if (!(await this.tickets.reopen(ticket.id, tx.db))) return { outcome: 'already' };
+      await tx.publish('ticket.reopened', { ticketId: ticket.id, by: 'agent', agentName });
       return { outcome: 'reopened', ticket: { ...ticket, status: 'open' } };
     });
-    this.wakeIf(result.outcome === 'reopened', 'ticket.lifecycle');
-    return result;
   }
 
   /**
    * An edited message, on either side: its copy on the other side is updated by a job. An edit of a
    * message the desk never recorded (a menu answer, a note) changes nothing.
    */
-  async recordEdit(updateId: number, chatId: number, messageId: number, change: { text?: string; caption?: string; entities?: unknown[] }) {
-    const result = await this.inTransaction(updateId, 'edit', async (m) => {
-      const [row]: { id: string }[] = await m.query(`SELECT id FROM ticket_messages WHERE chat_id = $1 AND message_id = $2`, [chatId, messageId]);
+  recordEdit(updateId: number, chatId: number, messageId: number, change: EditChange) {
+    return this.claimed(updateId, 'edit', async (tx) => {
+      const row = await this.messages.findByOrigin(chatId, messageId, tx.db);
       if (!row) return { outcome: 'unknown' as const };
-      await m.query(`UPDATE ticket_messages SET text = $2, entities = $3 WHERE id = $1`, [
-        row.id,
-        change.text ?? change.caption ?? null,
-        change.entities ? JSON.stringify(change.entities) : null,
-      ]);
-      await this.jobs.send('message.edit', { rowId: Number(row.id), ...change }, { tx: m });
+      await this.messages.applyEdit(row.id, change.text ?? change.caption ?? null, change.entities, tx.db);
+      await tx.publish('message.edited', { rowId: row.id, ...change });
       return { outcome: 'queued' as const };
     });
-    this.wakeIf(result.outcome === 'queued', 'message.edit');
-    return result;
   }
 
   /** The customer blocked (Telegram's my_chat_member "kicked", or a 403) or unblocked the bot. */
   async setBlocked(updateId: number | null, customerId: number, blocked: boolean): Promise<boolean> {
-    const run = async (m: EntityManager) => {
-      const changed = await updateReturning(
-        m,
-        blocked
-          ? `UPDATE customers SET blocked_at = now() WHERE id = $1 AND blocked_at IS NULL RETURNING id`
-          : `UPDATE customers SET blocked_at = NULL WHERE id = $1 AND blocked_at IS NOT NULL RETURNING id`,
-        [customerId],
-      );
-      if (changed.length) await this.jobs.send('customer.reachability', { customerId, blocked }, { tx: m });
-      return changed.length > 0;
+    const mark = async (tx: Tx) => {
+      const changed = await this.customers.setBlocked(customerId, blocked, tx.db);
+      if (changed) await tx.publish('customer.blocked', { customerId, blocked });
+      return { outcome: changed ? ('changed' as const) : ('same' as const) };
     };
-    const changed =
-      updateId === null
-        ? await this.dataSource.transaction(run)
-        : await this.inTransaction(updateId, 'my_chat_member', async (m) => ({ outcome: (await run(m)) ? 'changed' : 'same' })).then(
-            (r) => r.outcome === 'changed',
-          );
-    if (changed) {
-      this.logger.log(`customer ${customerId} ${blocked ? 'blocked' : 'unblocked'} the bot`);
-      this.jobs.wake('customer.reachability');
-    }
+    const result = updateId === null ? await this.uow.run(mark) : await this.claimed(updateId, 'my_chat_member', mark);
+    const changed = result.outcome === 'changed';
+    if (changed) this.logger.log(`customer ${customerId} ${blocked ? 'blocked' : 'unblocked'} the bot`);
     return changed;
   }
 
-  private async close(m: EntityManager, ticket: Ticket, by: 'customer' | 'agent', agentName?: string): Promise<CloseResult> {
-    const closed = await updateReturning(
-      m,
-      `UPDATE tickets SET status = 'closed', closed_at = now(), closed_by = $2, updated_at = now() WHERE id = $1 AND status = 'open' RETURNING id`,
-      [ticket.id, by],
-    );
-    if (!closed.length) return { outcome: 'already' };
-    await this.jobs.send('ticket.lifecycle', { ticketId: ticket.id, event: 'closed', by, agentName }, { tx: m });
+  private async close(tx: Tx, ticket: Ticket, by: 'customer' | 'agent', agentName?: string): Promise<CloseResult> {
+    if (!(await this.tickets.close(ticket.id, by, tx.db))) return { outcome: 'already' };
+    await tx.publish('ticket.closed', { ticketId: ticket.id, by, agentName });
     this.logger.log(`ticket #${ticket.id} closed by ${by === 'agent' ? `agent ${agentName}` : 'the customer'}`);
     return { outcome: 'closed', ticket: { ...ticket, status: 'closed' } };
   }
 
-  private ticketOfThread(m: EntityManager, threadId: number): Promise<Ticket | null> {
-    return m.getRepository(Ticket).findOneBy({ threadId });
-  }
-
-  private async inTransaction<T extends { outcome: string }>(
-    updateId: number,
-    kind: string,
-    work: (m: EntityManager) => Promise<T>,
-  ): Promise<T | { outcome: 'duplicate' }> {
-    return this.dataSource.transaction(async (m) => {
-      if (!(await claimUpdate(m, updateId, kind))) return { outcome: 'duplicate' as const };
-      return work(m);
+  /** A unit of work that first records the update; a redelivered update changes nothing. */
+  private claimed<T extends { outcome: string }>(updateId: number, kind: string, work: (tx: Tx) => Promise<T>): Promise<T | { outcome: 'duplicate' }> {
+    return this.uow.run(async (tx) => {
+      if (!(await this.updates.claim(updateId, kind, tx.db))) return { outcome: 'duplicate' as const };
+      return work(tx);
     });
-  }
-
-  private wakeIf(condition: boolean, job: JobName): void {
-    if (condition) this.jobs.wake(job);
   }
 }

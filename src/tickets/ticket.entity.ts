@@ -3,6 +3,14 @@ import type { Language } from '../config/app-config';
 import { bigintNumber } from '../database/bigint.transformer';
 
 export type TicketStatus = 'open' | 'closed';
+export type ClosedBy = 'customer' | 'agent' | 'auto';
+/** Whether the AI title job is done: a usable title, or none (the provisional title stays). */
+export type AiTitleState = 'ready' | 'failed';
+/**
+ * The AI's first answer: null until the model answered; then ready → drafted → sending → sent | discarded,
+ * or a final uncovered / skipped / failed.
+ */
+export type AiAnswerState = 'ready' | 'drafted' | 'sending' | 'sent' | 'discarded' | 'uncovered' | 'skipped' | 'failed';
 
 @Entity('tickets')
 export class Ticket {
@@ -62,8 +70,44 @@ export class Ticket {
   closedAt: Date | null;
 
   @Column({ name: 'closed_by', type: 'text', nullable: true })
-  closedBy: 'customer' | 'agent' | 'auto' | null;
+  closedBy: ClosedBy | null;
 
   @Column({ name: 'reopened_at', type: 'timestamptz', nullable: true })
   reopenedAt: Date | null;
+
+  /** When the customer was told that the idle ticket will close soon. */
+  @Column({ name: 'auto_close_warned_at', type: 'timestamptz', nullable: true })
+  autoCloseWarnedAt: Date | null;
+
+  /** The sanitised AI title ("#42 · Refund for a double charge"). */
+  @Column({ name: 'ai_title', type: 'text', nullable: true })
+  aiTitle: string | null;
+
+  @Column({ name: 'ai_title_state', type: 'text', nullable: true })
+  aiTitleState: AiTitleState | null;
+
+  @Column({ name: 'ai_answer_state', type: 'text', nullable: true })
+  aiAnswerState: AiAnswerState | null;
+
+  @Column({ name: 'ai_answer', type: 'text', nullable: true })
+  aiAnswer: string | null;
+
+  /** The draft posted in the topic (draft mode). */
+  @Column({ name: 'ai_draft_message_id', type: 'integer', nullable: true })
+  aiDraftMessageId: number | null;
+
+  /** The message the customer got. */
+  @Column({ name: 'ai_answer_message_id', type: 'integer', nullable: true })
+  aiAnswerMessageId: number | null;
+
+  /** Its mirror in the topic (auto mode). */
+  @Column({ name: 'ai_mirror_message_id', type: 'integer', nullable: true })
+  aiMirrorMessageId: number | null;
+
+  /** Who sent or discarded a draft (an agent's name). */
+  @Column({ name: 'ai_answer_decided_by', type: 'text', nullable: true })
+  aiAnswerDecidedBy: string | null;
+
+  @Column({ name: 'ai_answer_decided_at', type: 'timestamptz', nullable: true })
+  aiAnswerDecidedAt: Date | null;
 }

@@ -1,14 +1,23 @@
 import { Module } from '@nestjs/common';
+import { TelegramCoreModule } from '../telegram/telegram-core.module';
 import { CategoryCatalog } from './category-catalog.service';
 import { ConversationService } from './conversation.service';
 import { IntakeKeyboards } from './intake-keyboards';
 import { TicketAckJob } from './jobs/ticket-ack.job';
-import { WakeSyncListener } from './listeners/wake-sync.listener';
+import { CustomerRepository } from './repositories/customer.repository';
+import { TicketMessageRepository } from './repositories/ticket-message.repository';
+import { TicketRepository } from './repositories/ticket.repository';
+import { TopicRepository } from './repositories/topic.repository';
+import { UpdateClaimRepository } from './repositories/update-claim.repository';
 import { TicketsService } from './tickets.service';
 import { TicketsUpdate } from './tickets.update';
 
+const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageRepository, TopicRepository, UpdateClaimRepository];
+
+/** Customers, tickets and their messages: the private-chat dialogue, and the tables behind the whole desk. */
 @Module({
-  providers: [TicketAckJob, ConversationService, CategoryCatalog, IntakeKeyboards, TicketsService, TicketsUpdate, WakeSyncListener],
-  exports: [CategoryCatalog, TicketsService, ConversationService],
+  imports: [TelegramCoreModule],
+  providers: [...REPOSITORIES, TicketAckJob, ConversationService, CategoryCatalog, IntakeKeyboards, TicketsService, TicketsUpdate],
+  exports: [...REPOSITORIES, CategoryCatalog, TicketsService, ConversationService],
 })
 export class TicketsModule {}

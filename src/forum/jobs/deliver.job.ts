@@ -1,17 +1,18 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
 import type { MessageEntity } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { LOCKS } from '../../database/advisory-locks';
+import { AdvisoryLockRepository } from '../../database/repositories/advisory-lock.repository';
 import { JobQueue } from '../../jobs/job-queue';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { ConversationService } from '../../tickets/conversation.service';
+import { TicketMessageRepository } from '../../tickets/repositories/ticket-message.repository';
+import { TicketRepository } from '../../tickets/repositories/ticket.repository';
 import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
-import { mapReply } from '../reply-map';
-import { recordAlbumCopies, settledAlbum } from '../albums';
-import { LOCKS, albumRuns, withTicketLock } from '../ticket-lock';
+import { albumRuns, settledAlbum } from '../albums';
 import { TopicNotes } from '../topic-notes.service';
 
 /**
@@ -26,7 +27,9 @@ export class DeliverJob implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly locks: AdvisoryLockRepository,
+    private readonly tickets: TicketRepository,
+    private readonly messages: TicketMessageRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
@@ -36,24 +39,19 @@ export class DeliverJob implements OnModuleInit {
 
   onModuleInit(): void {
     this.jobs.handle('ticket.deliver', ({ ticketId }) =>
-      withTicketLock(this.dataSource, LOCKS.deliver, ticketId, () => this.deliver(ticketId), () => this.hasPending(ticketId)),
+      this.locks.whileHeld(
+        LOCKS.deliver,
+        ticketId,
+        () => this.deliver(ticketId),
+        () => this.messages.hasPending(ticketId, 'agent'),
+      ),
     );
-  }
-
-  private async hasPending(ticketId: number): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM ticket_messages WHERE ticket_id = $1 AND direction = 'agent' AND copied_at IS NULL AND failed_reason IS NULL LIMIT 1`,
-      [ticketId],
-    );
-    return rows.length > 0;
   }
 
   private async deliver(ticketId: number): Promise<void> {
-    const ticket = await this.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticketId });
-    const pending = await this.dataSource.getRepository(TicketMessage).find({
-      where: { ticketId, direction: 'agent', copiedAt: IsNull(), failedReason: IsNull() },
-      order: { id: 'ASC' },
-    });
+    const ticket = await this.tickets.find(ticketId);
+    if (!ticket) throw new Error(`ticket #${ticketId} does not exist`);
+    const pending = await this.messages.pending(ticketId, 'agent');
     for (const run of albumRuns(pending)) {
       try {
         if (run[0].mediaGroupId) await this.copyAlbum(ticket, run);
@@ -71,7 +69,7 @@ export class DeliverJob implements OnModuleInit {
   }
 
   private async copyOne(ticket: Ticket, message: TicketMessage): Promise<void> {
-    const replyTo = await mapReply(this.dataSource, ticket.id, 'agent', message.replyToMessageId);
+    const replyTo = await this.messages.mapReply(ticket.id, 'agent', message.replyToMessageId);
     const reply = replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {};
     const signature = this.config.agentSignature && message.authorName ? this.i18n.t(ticket.language, 'signature', { name: message.authorName }) : null;
     let sentId: number;
@@ -88,26 +86,23 @@ export class DeliverJob implements OnModuleInit {
       const copy = await this.gateway.copyMessage(ticket.customerId, this.config.supportChatId, message.messageId, { ...reply, ...caption }, { lane: 'customer' });
       sentId = copy.message_id;
     }
-    await this.dataSource.getRepository(TicketMessage).update({ id: message.id }, { copyMessageId: sentId, copiedAt: new Date() });
+    await this.messages.recordCopy(message.id, sentId);
   }
 
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
-    const items = await settledAlbum(this.dataSource, ticket.id, 'agent', run[0].mediaGroupId!);
+    const items = await settledAlbum(this.messages, ticket.id, 'agent', run[0].mediaGroupId!);
     const copies = await this.gateway.call(
       'copyMessages',
       { chat_id: ticket.customerId, from_chat_id: this.config.supportChatId, message_ids: items.map((m) => m.messageId) },
       { lane: 'customer' },
     );
-    await recordAlbumCopies(this.dataSource, items, copies);
+    await this.messages.recordAlbumCopies(items, copies);
   }
 
   /** 403: the customer blocked the bot or deleted their account. Nothing is retried; the topic is told. */
   private async customerGone(ticket: Ticket, error: TelegramCallError): Promise<void> {
     this.logger.warn(`ticket #${ticket.id}: customer ${ticket.customerId} cannot be reached (${error.description})`);
-    const pending = await this.dataSource.getRepository(TicketMessage).find({
-      where: { ticketId: ticket.id, direction: 'agent', copiedAt: IsNull(), failedReason: IsNull() },
-    });
-    await this.markFailed(pending, 'blocked');
+    await this.markFailed(await this.messages.pending(ticket.id, 'agent'), 'blocked');
     const newlyBlocked = await this.conversation.setBlocked(null, ticket.customerId, true);
     if (!newlyBlocked && ticket.threadId) {
       // Already known to be blocked: say at least that these answers were not delivered.
@@ -117,8 +112,11 @@ export class DeliverJob implements OnModuleInit {
     }
   }
 
-  private async markFailed(messages: TicketMessage[], reason: string): Promise<void> {
-    if (messages.length) await this.dataSource.getRepository(TicketMessage).update(messages.map((m) => m.id), { failedReason: reason });
+  private async markFailed(messages: TicketMessage[], reason: 'blocked' | 'rejected'): Promise<void> {
+    await this.messages.markFailed(
+      messages.map((m) => m.id),
+      reason,
+    );
   }
 }
 

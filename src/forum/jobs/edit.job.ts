@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { MessageEntity } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { JobMap, JobQueue } from '../../jobs/job-queue';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
-import { TicketMessage } from '../../tickets/ticket-message.entity';
-import { Ticket } from '../../tickets/ticket.entity';
+import { TicketMessageRepository } from '../../tickets/repositories/ticket-message.repository';
+import { TicketRepository } from '../../tickets/repositories/ticket.repository';
 
 /**
  * `message.edit`: an edited message updates its copy on the other side (text or caption). A message not
@@ -18,7 +17,8 @@ export class EditJob implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly tickets: TicketRepository,
+    private readonly messages: TicketMessageRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
   ) {}
@@ -28,9 +28,10 @@ export class EditJob implements OnModuleInit {
   }
 
   private async run({ rowId, text, caption, entities }: JobMap['message.edit']): Promise<void> {
-    const row = await this.dataSource.getRepository(TicketMessage).findOneBy({ id: rowId });
+    const row = await this.messages.find(rowId);
     if (!row?.copyMessageId) return;
-    const ticket = await this.dataSource.getRepository(Ticket).findOneByOrFail({ id: row.ticketId });
+    const ticket = await this.tickets.find(row.ticketId);
+    if (!ticket) return;
     const toCustomer = row.direction === 'agent';
     const target = { chat_id: toCustomer ? ticket.customerId : this.config.supportChatId, message_id: row.copyMessageId };
     const lane = toCustomer ? 'customer' : 'group';

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { JobMap, JobQueue } from '../../jobs/job-queue';
 import { truncate } from '../../telegram/html';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
-import { Ticket } from '../../tickets/ticket.entity';
+import { TicketRepository } from '../../tickets/repositories/ticket.repository';
 import type { MessageKey } from '../../telegram/i18n/messages';
 import { TOPIC_NAME_MAX } from '../ticket-card';
 import { TopicNotes } from '../topic-notes.service';
@@ -25,7 +24,7 @@ export class LifecycleJob implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly tickets: TicketRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
@@ -37,7 +36,8 @@ export class LifecycleJob implements OnModuleInit {
   }
 
   private async run({ ticketId, event, by, agentName }: JobMap['ticket.lifecycle']): Promise<void> {
-    const ticket = await this.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticketId });
+    const ticket = await this.tickets.find(ticketId);
+    if (!ticket) throw new Error(`ticket #${ticketId} does not exist`);
     // The state may have changed again since (closed, then reopened at once): act on the latest only.
     if ((event === 'closed') !== (ticket.status === 'closed')) return;
     const agent = agentName ?? '';

@@ -1,22 +1,23 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
-import { TopicTitleSource } from '../../ai/topic-title.port';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { LOCKS } from '../../database/advisory-locks';
+import { AdvisoryLockRepository } from '../../database/repositories/advisory-lock.repository';
 import { JobQueue } from '../../jobs/job-queue';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { CategoryCatalog } from '../../tickets/category-catalog.service';
-import { Customer } from '../../tickets/customer.entity';
+import { CustomerRepository } from '../../tickets/repositories/customer.repository';
+import { TicketMessageRepository } from '../../tickets/repositories/ticket-message.repository';
+import { TicketRepository } from '../../tickets/repositories/ticket.repository';
+import { TopicRepository } from '../../tickets/repositories/topic.repository';
 import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
-import { mapReply } from '../reply-map';
+import { albumRuns, settledAlbum } from '../albums';
 import { provisionalTitle, ticketCard } from '../ticket-card';
-import { recordAlbumCopies, settledAlbum } from '../albums';
-import { LOCKS, albumRuns, withTicketLock } from '../ticket-lock';
 import { TopicAdoption } from '../topic-adoption.service';
 import { TopicNotes } from '../topic-notes.service';
-import { updateReturning } from '../../database/sql';
+import { TopicTitleSource } from '../topic-title.port';
 
 /**
  * After an attempt whose outcome is unknown (a crash, a timeout), how long to wait for Telegram's
@@ -28,7 +29,7 @@ const ADOPTION_WAIT_MS = 8000;
  * `ticket.sync`: makes the ticket's forum topic exist (with its card) and copies the customer's pending
  * messages into it, oldest first, albums as albums. Idempotent: every result is recorded as soon as
  * Telegram returns it, so a retried job continues where the last one stopped instead of repeating it.
- * One sync per ticket runs at a time (see withTicketLock).
+ * One sync per ticket runs at a time (an advisory lock per ticket).
  */
 @Injectable()
 export class TicketSyncJob implements OnModuleInit {
@@ -36,7 +37,11 @@ export class TicketSyncJob implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly locks: AdvisoryLockRepository,
+    private readonly tickets: TicketRepository,
+    private readonly topics: TopicRepository,
+    private readonly messages: TicketMessageRepository,
+    private readonly customers: CustomerRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
@@ -51,27 +56,16 @@ export class TicketSyncJob implements OnModuleInit {
   }
 
   run(ticketId: number): Promise<void> {
-    return withTicketLock(
-      this.dataSource,
+    return this.locks.whileHeld(
       LOCKS.sync,
       ticketId,
       () => this.syncOnce(ticketId),
-      () => this.hasPendingWork(ticketId),
+      () => this.topics.syncPending(ticketId),
     );
-  }
-
-  private async hasPendingWork(ticketId: number): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM tickets t WHERE t.id = $1 AND (t.thread_id IS NULL OR t.card_message_id IS NULL OR EXISTS (
-         SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id AND m.direction = 'customer' AND m.copied_at IS NULL AND m.failed_reason IS NULL))`,
-      [ticketId],
-    );
-    return rows.length > 0;
   }
 
   private async syncOnce(ticketId: number): Promise<void> {
-    const tickets = this.dataSource.getRepository(Ticket);
-    let ticket = await tickets.findOneBy({ id: ticketId });
+    let ticket = await this.tickets.find(ticketId);
     if (!ticket) {
       this.logger.warn(`ticket #${ticketId} does not exist; nothing to sync`);
       return;
@@ -91,10 +85,8 @@ export class TicketSyncJob implements OnModuleInit {
         if (error.kind === 'thread-gone') {
           // An admin deleted the topic: a new one, with the card and a note, and the send is retried.
           this.logger.warn(`ticket #${ticket.id}: topic ${ticket.threadId} is gone; creating a new one`);
-          await tickets.update({ id: ticket.id }, { threadId: null, cardMessageId: null });
-          await this.dataSource.query(`UPDATE ticket_messages SET copy_message_id = NULL WHERE ticket_id = $1 AND direction = 'customer'`, [
-            ticket.id,
-          ]);
+          await this.topics.forget(ticket.id);
+          await this.messages.forgetTopicCopies(ticket.id);
           ticket = { ...ticket, threadId: null, cardMessageId: null };
           recreated = true;
           continue;
@@ -119,36 +111,20 @@ export class TicketSyncJob implements OnModuleInit {
       const adopted = await this.awaitAdoption(ticket);
       if (adopted.threadId) return adopted;
     }
-    const first = await this.dataSource.getRepository(TicketMessage).findOne({
-      where: { ticketId: ticket.id, direction: 'customer' },
-      order: { id: 'ASC' },
-    });
+    const first = await this.messages.firstCustomerMessage(ticket.id);
     const label = this.catalog.label(this.config.supportLanguage, ticket.category, ticket.subcategory);
     const fallback = provisionalTitle(ticket, label, first?.text ?? null);
     const suggested = await this.titles.forNewTopic(ticket).catch(() => null);
     const title = suggested ?? fallback;
-    // Recorded before the call: if the process dies before the result is stored, the next attempt
-    // knows a topic may exist and waits for Telegram to announce it.
-    await this.dataSource.query(`UPDATE tickets SET topic_attempts = topic_attempts + 1, topic_requested_at = now() WHERE id = $1`, [
-      ticket.id,
-    ]);
+    await this.topics.markRequested(ticket.id);
     const topic = await this.gateway.createForumTopic(this.config.supportChatId, title).catch(async (error: unknown) => {
-      // Telegram answered with an error: no topic was created, so there is nothing to wait for next time.
-      if (error instanceof TelegramCallError && error.code !== undefined) {
-        await this.dataSource.query(`UPDATE tickets SET topic_requested_at = NULL WHERE id = $1`, [ticket.id]);
-      }
+      if (error instanceof TelegramCallError && error.answered) await this.topics.clearRequest(ticket.id);
       throw error;
     });
-    const stored = await updateReturning(
-      this.dataSource,
-      `UPDATE tickets SET thread_id = $2, title = $3, topic_requested_at = NULL, updated_at = now()
-        WHERE id = $1 AND (thread_id IS NULL OR thread_id = $2) RETURNING id`,
-      [ticket.id, topic.message_thread_id, topic.name],
-    );
-    if (!stored.length) {
+    if (!(await this.topics.recordCreated(ticket.id, topic.message_thread_id, topic.name))) {
       // A topic of an earlier attempt was adopted meanwhile; this one is the duplicate.
       await this.adoption.removeDuplicate(ticket.id, topic.message_thread_id);
-      return this.dataSource.getRepository(Ticket).findOneByOrFail({ id: ticket.id });
+      return this.load(ticket.id);
     }
     this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} "${topic.name}" created`);
     await this.titles.topicCreated(ticket.id, topic.name);
@@ -158,16 +134,16 @@ export class TicketSyncJob implements OnModuleInit {
   /** Waits (bounded) for the topic of an earlier attempt to be adopted; returns the ticket as it then is. */
   private async awaitAdoption(ticket: Ticket): Promise<Ticket> {
     const deadline = ticket.topicRequestedAt!.getTime() + ADOPTION_WAIT_MS;
-    const tickets = this.dataSource.getRepository(Ticket);
     for (;;) {
-      const current = await tickets.findOneByOrFail({ id: ticket.id });
+      const current = await this.load(ticket.id);
       if (current.threadId || Date.now() >= deadline) return current;
       await new Promise((r) => setTimeout(r, Math.min(250, deadline - Date.now())));
     }
   }
 
   private async postCard(ticket: Ticket): Promise<Ticket> {
-    const customer = await this.dataSource.getRepository(Customer).findOneByOrFail({ id: ticket.customerId });
+    const customer = await this.customers.find(ticket.customerId);
+    if (!customer) throw new Error(`ticket #${ticket.id}: customer ${ticket.customerId} does not exist`);
     const language = this.config.supportLanguage;
     const label = this.catalog.label(language, ticket.category, ticket.subcategory);
     const card = await this.gateway.sendMessage(
@@ -176,16 +152,12 @@ export class TicketSyncJob implements OnModuleInit {
       { message_thread_id: ticket.threadId!, link_preview_options: { is_disabled: true } },
       { lane: 'group' },
     );
-    await this.dataSource.query(`UPDATE tickets SET card_message_id = $2 WHERE id = $1`, [ticket.id, card.message_id]);
+    await this.topics.recordCard(ticket.id, card.message_id);
     return { ...ticket, cardMessageId: card.message_id };
   }
 
   private async copyPending(ticket: Ticket): Promise<void> {
-    const messages = this.dataSource.getRepository(TicketMessage);
-    const pending = await messages.find({
-      where: { ticketId: ticket.id, direction: 'customer', copiedAt: IsNull(), failedReason: IsNull() },
-      order: { id: 'ASC' },
-    });
+    const pending = await this.messages.pending(ticket.id, 'customer');
     for (const run of albumRuns(pending)) {
       if (run.length > 1 || run[0].mediaGroupId) await this.copyAlbum(ticket, run);
       else await this.copyOne(ticket, run[0]);
@@ -194,13 +166,12 @@ export class TicketSyncJob implements OnModuleInit {
   }
 
   private async copyOne(ticket: Ticket, message: TicketMessage): Promise<void> {
-    const messages = this.dataSource.getRepository(TicketMessage);
     if (message.copyStartedAt) {
       // Requested before, result never recorded: the copy may exist. Copy again: a customer message is never dropped.
       this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} may be copied twice (an earlier attempt's outcome is unknown)`);
     }
-    const replyTo = await mapReply(this.dataSource, ticket.id, 'customer', message.replyToMessageId);
-    await messages.update({ id: message.id }, { copyStartedAt: new Date() });
+    const replyTo = await this.messages.mapReply(ticket.id, 'customer', message.replyToMessageId);
+    await this.messages.markCopyStarted([message.id]);
     try {
       const copy = await this.gateway.copyMessage(
         this.config.supportChatId,
@@ -209,9 +180,9 @@ export class TicketSyncJob implements OnModuleInit {
         { message_thread_id: ticket.threadId!, ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}) },
         { lane: 'group' },
       );
-      await messages.update({ id: message.id }, { copyMessageId: copy.message_id, copiedAt: new Date() });
+      await this.messages.recordCopy(message.id, copy.message_id);
     } catch (error) {
-      if (error instanceof TelegramCallError && error.code !== undefined) await messages.update({ id: message.id }, { copyStartedAt: null });
+      if (error instanceof TelegramCallError && error.answered) await this.messages.clearCopyStarted([message.id]);
       if (error instanceof TelegramCallError && error.kind === 'bad-request') return this.refused(ticket, message, error);
       throw error;
     }
@@ -219,10 +190,9 @@ export class TicketSyncJob implements OnModuleInit {
 
   /** An album goes as one: copyMessages keeps the grouping, once every item has arrived. */
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
-    const messages = this.dataSource.getRepository(TicketMessage);
-    const items = await settledAlbum(this.dataSource, ticket.id, 'customer', run[0].mediaGroupId!);
+    const items = await settledAlbum(this.messages, ticket.id, 'customer', run[0].mediaGroupId!);
     const ids = items.map((m) => m.id);
-    await messages.update(ids, { copyStartedAt: new Date() });
+    await this.messages.markCopyStarted(ids);
     const copies = await this.gateway
       .call(
         'copyMessages',
@@ -235,16 +205,16 @@ export class TicketSyncJob implements OnModuleInit {
         { lane: 'group' },
       )
       .catch(async (error: unknown) => {
-        if (error instanceof TelegramCallError && error.code !== undefined) await messages.update(ids, { copyStartedAt: null });
+        if (error instanceof TelegramCallError && error.answered) await this.messages.clearCopyStarted(ids);
         throw error;
       });
-    await recordAlbumCopies(this.dataSource, items, copies);
+    await this.messages.recordAlbumCopies(items, copies);
   }
 
   /** Telegram will not copy this message (a paid post, an invoice, a quiz...): say so on both sides. */
   private async refused(ticket: Ticket, message: TicketMessage, error: TelegramCallError): Promise<void> {
     this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} (${message.kind}) cannot be copied: ${error.description}`);
-    await this.dataSource.getRepository(TicketMessage).update({ id: message.id }, { failedReason: 'uncopyable' });
+    await this.messages.markFailed([message.id], 'uncopyable');
     const kind = message.kind.replace(/_/g, ' ');
     await this.notes.post(ticket.threadId!, 'topic.unsupported', { kind });
     await this.gateway
@@ -255,5 +225,11 @@ export class TicketSyncJob implements OnModuleInit {
         { lane: 'customer' },
       )
       .catch((e: Error) => this.logger.warn(`ticket #${ticket.id}: could not tell the customer: ${e.message}`));
+  }
+
+  private async load(ticketId: number): Promise<Ticket> {
+    const ticket = await this.tickets.find(ticketId);
+    if (!ticket) throw new Error(`ticket #${ticketId} does not exist`);
+    return ticket;
   }
 }

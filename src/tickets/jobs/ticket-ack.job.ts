@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { JobQueue } from '../../jobs/job-queue';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import type { MessageKey } from '../../telegram/i18n/messages';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { ConversationService } from '../conversation.service';
+import { TicketMessageRepository } from '../repositories/ticket-message.repository';
+import { TicketRepository } from '../repositories/ticket.repository';
 import { Ticket } from '../ticket.entity';
 
 /**
@@ -18,7 +19,8 @@ export class TicketAckJob implements OnModuleInit {
   private readonly logger = new Logger('Ack');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly tickets: TicketRepository,
+    private readonly messages: TicketMessageRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
@@ -38,7 +40,6 @@ export class TicketAckJob implements OnModuleInit {
       if (error instanceof TelegramCallError && error.kind === 'blocked') return this.giveUp(ticket, error);
       this.logger.warn(`ticket #${ticket.id}: acknowledgement failed inline (${(error as Error).message}); a job will retry it`);
       await this.jobs.send('ticket.ack', { ticketId: ticket.id });
-      this.jobs.wake('ticket.ack');
     }
   }
 
@@ -55,14 +56,11 @@ export class TicketAckJob implements OnModuleInit {
   }
 
   private async fromJob(ticketId: number): Promise<void> {
-    const ticket = await this.dataSource.getRepository(Ticket).findOneBy({ id: ticketId });
+    const ticket = await this.tickets.find(ticketId);
     if (!ticket || ticket.ackMessageId !== null) return;
-    const [first] = await this.dataSource.query(
-      `SELECT message_id FROM ticket_messages WHERE ticket_id = $1 AND direction = 'customer' ORDER BY id LIMIT 1`,
-      [ticketId],
-    );
+    const first = await this.messages.firstCustomerMessage(ticketId);
     try {
-      await this.send(ticket, first?.message_id, 3);
+      await this.send(ticket, first?.messageId, 3);
     } catch (error) {
       if (error instanceof TelegramCallError && error.kind === 'blocked') return this.giveUp(ticket, error);
       throw error;
@@ -79,12 +77,12 @@ export class TicketAckJob implements OnModuleInit {
       },
       { lane: 'customer', retries },
     );
-    await this.dataSource.query(`UPDATE tickets SET ack_message_id = $2 WHERE id = $1 AND ack_message_id IS NULL`, [ticket.id, sent.message_id]);
+    await this.tickets.recordAck(ticket.id, sent.message_id);
   }
 
   private async giveUp(ticket: Ticket, error: TelegramCallError): Promise<void> {
     this.logger.warn(`ticket #${ticket.id}: customer ${ticket.customerId} cannot be reached (${error.description}); no acknowledgement`);
-    await this.dataSource.query(`UPDATE tickets SET ack_message_id = 0 WHERE id = $1 AND ack_message_id IS NULL`, [ticket.id]);
+    await this.tickets.recordAck(ticket.id, 0);
     await this.conversation.setBlocked(null, ticket.customerId, true);
   }
 }

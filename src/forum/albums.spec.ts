@@ -1,4 +1,4 @@
-import { albumRuns } from './ticket-lock';
+import { albumRuns } from './albums';
 
 describe('albumRuns', () => {
   it('groups consecutive items of one album and keeps everything else alone, in order', () => {

@@ -15,12 +15,3 @@ export abstract class TopicTitleSource {
   /** The topic now exists with `name`; an AI title that differs (it came late) replaces it. Never throws. */
   abstract topicCreated(ticketId: number, name: string): Promise<void>;
 }
-
-/** Used while no AI is configured: every topic keeps its provisional title. */
-export class NoTopicTitles extends TopicTitleSource {
-  async forNewTopic(): Promise<string | null> {
-    return null;
-  }
-
-  async topicCreated(): Promise<void> {}
-}

@@ -1,0 +1,21 @@
+/**
+ * The domain facts, by name, with their payloads: one map, so a name can only carry its own payload.
+ * Facts are published inside the unit of work that makes them true (see `Tx.publish`); listeners in
+ * each module's `listeners/` folder turn them into that module's durable jobs in the same transaction.
+ */
+export interface EventMap {
+  /** A ticket was opened (the insert's winner only; a loser's messages are a `ticket.message`). */
+  'ticket.created': { ticketId: number; customerId: number };
+  /** Customer messages were added to an open ticket and wait for their copies in the topic. */
+  'ticket.message': { ticketId: number; customerId: number };
+  'ticket.closed': { ticketId: number; by: 'customer' | 'agent' | 'auto'; agentName?: string };
+  'ticket.reopened': { ticketId: number; by: 'customer' | 'agent'; agentName?: string };
+  /** An agent wrote in a ticket's topic; the answer waits for its copy to the customer. */
+  'agent.replied': { ticketId: number; messageId: number };
+  /** A recorded message was edited on either side; `rowId` is its ticket_messages row. */
+  'message.edited': { rowId: number; text?: string; caption?: string; entities?: unknown[] };
+  /** The customer blocked (`blocked: true`) or unblocked the bot. */
+  'customer.blocked': { customerId: number; blocked: boolean };
+}
+
+export type EventName = keyof EventMap;

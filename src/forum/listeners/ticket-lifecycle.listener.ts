@@ -1,0 +1,18 @@
+import { Injectable } from '@nestjs/common';
+import type { EventMap } from '../../events/event-map';
+import { OnDomainEvent } from '../../events/on-domain-event';
+import type { Tx } from '../../jobs/unit-of-work';
+
+/** Closing and reopening show in the group and to the customer: the `ticket.lifecycle` job does both. */
+@Injectable()
+export class TicketLifecycleListener {
+  @OnDomainEvent('ticket.closed')
+  async onClosed({ ticketId, by, agentName }: EventMap['ticket.closed'], tx: Tx): Promise<void> {
+    await tx.send('ticket.lifecycle', { ticketId, event: 'closed', by, agentName });
+  }
+
+  @OnDomainEvent('ticket.reopened')
+  async onReopened({ ticketId, by, agentName }: EventMap['ticket.reopened'], tx: Tx): Promise<void> {
+    await tx.send('ticket.lifecycle', { ticketId, event: 'reopened', by, agentName });
+  }
+}

@@ -1,0 +1,179 @@
+import { Injectable } from '@nestjs/common';
+import type { MessageEntity } from 'telegraf/types';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { MessageDirection, TicketMessage } from '../ticket-message.entity';
+
+export interface NewTicketMessage {
+  direction: MessageDirection;
+  chatId: number;
+  messageId: number;
+  kind: string;
+  text: string | null;
+  mediaGroupId: string | null;
+  replyToMessageId?: number | null;
+  entities?: MessageEntity[] | null;
+  authorName?: string | null;
+}
+
+/** An item of an album, as copyMessages needs it. */
+export interface AlbumItem {
+  id: number;
+  chatId: number;
+  messageId: number;
+}
+
+/**
+ * `ticket_messages`: every message of a ticket on both sides, where its copy went (the two-way reply
+ * map), albums, edits, and why a message will not be delivered.
+ */
+@Injectable()
+export class TicketMessageRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get rows() {
+    return this.dataSource.getRepository(TicketMessage);
+  }
+
+  find(id: number): Promise<TicketMessage | null> {
+    return this.rows.findOneBy({ id });
+  }
+
+  /** Inserts messages of a ticket; a message already recorded (same chat and id) is left as it is. */
+  async insert(ticketId: number, messages: NewTicketMessage[], db: EntityManager = this.dataSource.manager): Promise<void> {
+    for (const message of messages) {
+      await db.query(
+        `INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id, reply_to_message_id, entities, author_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT ON CONSTRAINT ticket_messages_source DO NOTHING`,
+        [
+          ticketId,
+          message.direction,
+          message.chatId,
+          message.messageId,
+          message.kind,
+          message.text,
+          message.mediaGroupId,
+          message.replyToMessageId ?? null,
+          message.entities ? JSON.stringify(message.entities) : null,
+          message.authorName ?? null,
+        ],
+      );
+    }
+  }
+
+  /** The message recorded under its original chat and id (either side). */
+  findByOrigin(chatId: number, messageId: number, db: EntityManager = this.dataSource.manager): Promise<TicketMessage | null> {
+    return db.getRepository(TicketMessage).findOneBy({ chatId, messageId });
+  }
+
+  /** An edit: the stored text and formatting follow the original, so a copy made later is of the edited version. */
+  async applyEdit(id: number, text: string | null, entities: unknown[] | undefined, db: EntityManager = this.dataSource.manager): Promise<void> {
+    await db.query(`UPDATE ticket_messages SET text = $2, entities = $3 WHERE id = $1`, [id, text, entities ? JSON.stringify(entities) : null]);
+  }
+
+  firstCustomerMessage(ticketId: number): Promise<TicketMessage | null> {
+    return this.rows.findOne({ where: { ticketId, direction: 'customer' }, order: { id: 'ASC' } });
+  }
+
+  /** Messages of one side still to be copied to the other, in order. */
+  pending(ticketId: number, direction: MessageDirection): Promise<TicketMessage[]> {
+    return this.rows.find({ where: { ticketId, direction, copiedAt: IsNull(), failedReason: IsNull() }, order: { id: 'ASC' } });
+  }
+
+  async hasPending(ticketId: number, direction: MessageDirection): Promise<boolean> {
+    return (await this.rows.count({ where: { ticketId, direction, copiedAt: IsNull(), failedReason: IsNull() }, take: 1 })) > 0;
+  }
+
+  /** Tickets with messages of one side older than `minAgeSeconds` still to be copied. */
+  async ticketsWithPending(direction: MessageDirection, minAgeSeconds: number, limit: number): Promise<number[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT ticket_id AS id FROM ticket_messages
+        WHERE direction = $1 AND copied_at IS NULL AND failed_reason IS NULL AND created_at < now() - make_interval(secs => $2) LIMIT $3`,
+      [direction, minAgeSeconds, limit],
+    );
+    return rows.map((row) => Number(row.id));
+  }
+
+  /** Set just before the copy is requested; with `copied_at` still null after a crash, the outcome is unknown. */
+  async markCopyStarted(ids: number[]): Promise<void> {
+    await this.rows.update(ids, { copyStartedAt: new Date() });
+  }
+
+  /** Telegram answered with an error: nothing was copied, the next attempt is not a possible repeat. */
+  async clearCopyStarted(ids: number[]): Promise<void> {
+    await this.rows.update(ids, { copyStartedAt: null });
+  }
+
+  async recordCopy(id: number, copyMessageId: number): Promise<void> {
+    await this.rows.update({ id }, { copyMessageId, copiedAt: new Date() });
+  }
+
+  /**
+   * Records the copies copyMessages returned. It answers in the order of the ids it was given, silently
+   * skipping any it could not copy; only when nothing was skipped is each copy known to belong to its item.
+   */
+  async recordAlbumCopies(items: AlbumItem[], copies: { message_id: number }[]): Promise<void> {
+    const mapped = copies.length === items.length;
+    for (const [index, item] of items.entries()) {
+      await this.rows.update({ id: item.id }, { copyMessageId: mapped ? copies[index].message_id : null, copiedAt: new Date() });
+    }
+  }
+
+  /** The pending items of an album, with the age of its youngest item in milliseconds. */
+  async albumItems(ticketId: number, direction: MessageDirection, mediaGroupId: string): Promise<{ items: AlbumItem[]; youngestMs: number }> {
+    const rows: { id: string; chat_id: string; message_id: number; age_ms: string }[] = await this.dataSource.query(
+      `SELECT id, chat_id, message_id, EXTRACT(EPOCH FROM (now() - created_at)) * 1000 AS age_ms FROM ticket_messages
+        WHERE ticket_id = $1 AND direction = $2 AND media_group_id = $3 AND copied_at IS NULL AND failed_reason IS NULL ORDER BY id`,
+      [ticketId, direction, mediaGroupId],
+    );
+    return {
+      items: rows.map((r) => ({ id: Number(r.id), chatId: Number(r.chat_id), messageId: r.message_id })),
+      youngestMs: Math.min(...rows.map((r) => Number(r.age_ms))),
+    };
+  }
+
+  async markFailed(ids: number[], reason: 'blocked' | 'rejected' | 'uncopyable'): Promise<void> {
+    if (ids.length) await this.rows.update({ id: In(ids) }, { failedReason: reason });
+  }
+
+  /** The topic was deleted: the copies in it are gone, so replies no longer map to them. */
+  async forgetTopicCopies(ticketId: number): Promise<void> {
+    await this.dataSource.query(`UPDATE ticket_messages SET copy_message_id = NULL WHERE ticket_id = $1 AND direction = 'customer'`, [ticketId]);
+  }
+
+  /**
+   * The two-way map of a ticket's messages: `replyTo` is an id in the chat a message was written in
+   * (the customer's chat for a customer message, the topic for an agent's); the answer is the id of the
+   * same message on the other side, so a reply stays a reply after copying.
+   */
+  async mapReply(ticketId: number, from: MessageDirection, replyTo: number | null): Promise<number | undefined> {
+    if (!replyTo) return undefined;
+    const other: MessageDirection = from === 'customer' ? 'agent' : 'customer';
+    const rows: { target: number | null }[] = await this.dataSource.query(
+      `SELECT CASE WHEN direction = $3 THEN copy_message_id ELSE message_id END AS target
+         FROM ticket_messages
+        WHERE ticket_id = $1 AND ((direction = $3 AND message_id = $2) OR (direction = $4 AND copy_message_id = $2))
+        LIMIT 1`,
+      [ticketId, replyTo, from, other],
+    );
+    return rows[0]?.target ?? undefined;
+  }
+
+  /** The customer's first `limit` texts and captions, joined: what the AI reads. */
+  async customerText(ticketId: number, limit: number): Promise<string> {
+    const rows: { text: string }[] = await this.dataSource.query(
+      `SELECT text FROM ticket_messages WHERE ticket_id = $1 AND direction = 'customer' AND coalesce(text, '') <> '' ORDER BY id LIMIT $2`,
+      [ticketId, limit],
+    );
+    return rows.map((r) => r.text).join('\n');
+  }
+
+  async agentAnswered(ticketId: number): Promise<boolean> {
+    return (await this.rows.count({ where: { ticketId, direction: 'agent' }, take: 1 })) > 0;
+  }
+
+  /** The customer's first message has its copy in the topic (or the ticket has no customer message). */
+  async firstCustomerMessageCopied(ticketId: number): Promise<boolean> {
+    const first = await this.firstCustomerMessage(ticketId);
+    return !first || first.copiedAt !== null;
+  }
+}

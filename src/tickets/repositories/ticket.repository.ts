@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Language } from '../../config/app-config';
+import { returning } from '../../database/repositories/rows';
+import type { Customer } from '../customer.entity';
+import { ClosedBy, Ticket } from '../ticket.entity';
+
+/** The time of a ticket's last sign of life: its last message, its reopening, or its opening. */
+const LAST_ACTIVITY = `GREATEST(t.created_at, COALESCE(t.reopened_at, t.created_at),
+  COALESCE((SELECT max(m.created_at) FROM ticket_messages m WHERE m.ticket_id = t.id), t.created_at))`;
+
+export interface IdleWarning {
+  ticketId: number;
+  customerId: number;
+  language: Language;
+  /** Seconds left before the ticket closes itself. */
+  leftSeconds: number;
+}
+
+/**
+ * `tickets`: lookups, the acknowledgement, and the only place a ticket's status changes (open, close,
+ * reopen, closeIdle). Topic columns belong to the TopicRepository, AI columns to the AI's own.
+ */
+@Injectable()
+export class TicketRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  find(id: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
+    return db.getRepository(Ticket).findOneBy({ id });
+  }
+
+  /** The ticket, if it belongs to this customer. */
+  findOfCustomer(id: number, customerId: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
+    return db.getRepository(Ticket).findOneBy({ id, customerId });
+  }
+
+  openOf(customerId: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
+    return db.getRepository(Ticket).findOneBy({ customerId, status: 'open' });
+  }
+
+  ofThread(threadId: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
+    return db.getRepository(Ticket).findOneBy({ threadId });
+  }
+
+  /** The customer's ticket closed within the last `windowMs`, newest first. */
+  recentlyClosed(customerId: number, windowMs: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
+    return db
+      .getRepository(Ticket)
+      .createQueryBuilder('t')
+      .where(`t.customer_id = :customerId AND t.status = 'closed' AND t.closed_at > now() - make_interval(secs => :seconds)`, {
+        customerId,
+        seconds: windowMs / 1000,
+      })
+      .orderBy('t.closed_at', 'DESC')
+      .getOne();
+  }
+
+  /**
+   * Opens a ticket for the customer's chosen category. The partial unique index (one open ticket per
+   * customer) decides a race between two messages or two instances: the loser gets the winner's ticket
+   * and `created: false`.
+   */
+  async open(customer: Customer, db: EntityManager = this.dataSource.manager): Promise<{ ticket: Ticket; created: boolean }> {
+    const inserted: { id: string }[] = await db.query(
+      `INSERT INTO tickets (customer_id, language, category, subcategory) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (customer_id) WHERE status = 'open' DO NOTHING RETURNING id`,
+      [customer.id, customer.language, customer.category, customer.subcategory],
+    );
+    const ticket = await this.openOf(customer.id, db);
+    if (!ticket) throw new Error(`customer ${customer.id}: no open ticket after insert`);
+    return { ticket, created: inserted.length > 0 };
+  }
+
+  /** Closes an open ticket; false when it was not open. */
+  async close(id: number, by: ClosedBy, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const closed = await returning(
+      db,
+      `UPDATE tickets SET status = 'closed', closed_at = now(), closed_by = $2, updated_at = now() WHERE id = $1 AND status = 'open' RETURNING id`,
+      [id, by],
+    );
+    return closed.length > 0;
+  }
+
+  /**
+   * Reopens a closed ticket; false when it was not closed (two agents reopening at once: one wins). The
+   * caller holds the customer's row lock (CustomerRepository.lock), so no other ticket of the customer
+   * opens meanwhile and the one-open-ticket index cannot be violated.
+   */
+  async reopen(id: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const reopened = await returning(
+      db,
+      `UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL, reopened_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'closed' RETURNING id`,
+      [id],
+    );
+    return reopened.length > 0;
+  }
+
+  /** Closes every open ticket idle for longer than `afterSeconds`; returns their ids. Conditional: each closes once. */
+  async closeIdle(afterSeconds: number, db: EntityManager = this.dataSource.manager): Promise<number[]> {
+    const rows = await returning<{ id: string }>(
+      db,
+      `UPDATE tickets t SET status = 'closed', closed_at = now(), closed_by = 'auto', updated_at = now()
+        WHERE t.status = 'open' AND ${LAST_ACTIVITY} < now() - make_interval(secs => $1) RETURNING t.id`,
+      [afterSeconds],
+    );
+    return rows.map((row) => Number(row.id));
+  }
+
+  /**
+   * Claims the idle-close warning of every open ticket idle for longer than `warnAtSeconds` and not yet
+   * warned since its last activity; `afterSeconds` is when it will close.
+   */
+  async claimIdleWarnings(warnAtSeconds: number, afterSeconds: number): Promise<IdleWarning[]> {
+    const rows = await returning<{ id: string; customer_id: string; language: Language; left_s: number }>(
+      this.dataSource.manager,
+      `UPDATE tickets t SET auto_close_warned_at = now()
+        WHERE t.status = 'open' AND ${LAST_ACTIVITY} < now() - make_interval(secs => $1)
+          AND (t.auto_close_warned_at IS NULL OR t.auto_close_warned_at < ${LAST_ACTIVITY})
+        RETURNING t.id, t.customer_id, t.language, $2 - EXTRACT(EPOCH FROM (now() - ${LAST_ACTIVITY})) AS left_s`,
+      [warnAtSeconds, afterSeconds],
+    );
+    return rows.map((r) => ({ ticketId: Number(r.id), customerId: Number(r.customer_id), language: r.language, leftSeconds: Number(r.left_s) }));
+  }
+
+  /** The acknowledgement went out as `messageId` (0: it cannot be, the customer blocked the bot). Recorded once. */
+  async recordAck(id: number, messageId: number): Promise<void> {
+    await this.dataSource.query(`UPDATE tickets SET ack_message_id = $2 WHERE id = $1 AND ack_message_id IS NULL`, [id, messageId]);
+  }
+
+  /** Tickets older than `minAgeSeconds` whose acknowledgement was never recorded (a crash between COMMIT and the send). */
+  async unacknowledged(minAgeSeconds: number, limit: number): Promise<number[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM tickets WHERE ack_message_id IS NULL AND created_at < now() - make_interval(secs => $1) LIMIT $2`,
+      [minAgeSeconds, limit],
+    );
+    return rows.map((row) => Number(row.id));
+  }
+
+  /** The thread of the customer's open ticket, or else of their latest one that has a topic. */
+  async latestThreadOf(customerId: number): Promise<number | null> {
+    const [row]: { thread_id: number | null }[] = await this.dataSource.query(
+      `SELECT thread_id FROM tickets WHERE customer_id = $1 AND thread_id IS NOT NULL ORDER BY (status = 'open') DESC, id DESC LIMIT 1`,
+      [customerId],
+    );
+    return row?.thread_id ?? null;
+  }
+}
