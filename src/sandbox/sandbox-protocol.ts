@@ -1,5 +1,5 @@
 /**
- * What the sandbox page and the control API (src/sandbox/emulator/control-api.ts) say to each other.
+ * What the sandbox page and the control API (src/sandbox/control/) say to each other.
  * Types only, and no Node imports: the page's own build reads this file too.
  */
 import type { TgMessage, TgUser, TopicInfo } from './emulator/types';

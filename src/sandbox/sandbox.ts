@@ -22,7 +22,7 @@ import { loadEnvFile } from '../config/env-file';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../database/embedded-postgres';
 import { BotRunner } from '../telegram/bot-runner.service';
 import { BotApiEmulator } from './emulator';
-import { SandboxControl, SandboxOpenAi } from './emulator/control-api';
+import { SandboxControl, SandboxOpenAi } from './control';
 import { FakeOpenAI } from './fake-openai';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];

@@ -1,0 +1,1 @@
+export { SandboxControl, type ControlOptions, type SandboxOpenAi } from './control';

@@ -1,0 +1,112 @@
+import { captionContent, editAsUser, type TextChange } from './actors';
+import type { EmulatorCore } from './core';
+import { deleteTopic } from './methods';
+import { orderChat, shortUser, type UserRecord } from './state';
+import { detectEntities } from './text-format';
+import type { MessageEntity, TgMessage, TgUser } from './types';
+
+export interface AgentSendOptions {
+  threadId?: number;
+  text?: string;
+  entities?: MessageEntity[];
+  photo?: boolean;
+  caption?: string;
+  media_group_id?: string;
+  reply_to_message_id?: number;
+}
+
+/** What happens in groups: agents writing in the support group, its admins managing topics, other groups. */
+export class GroupActors {
+  private owner?: TgUser;
+
+  constructor(private readonly core: EmulatorCore) {}
+
+  agentSend(agentId: number, opts: AgentSendOptions): TgMessage {
+    const { world, supportChatId } = this.core;
+    const agent = this.agent(agentId);
+    let threadId = opts.threadId;
+    if (opts.reply_to_message_id !== undefined) {
+      const target = world.getStored(supportChatId, opts.reply_to_message_id);
+      if (!target) throw new Error('message to be replied not found');
+      if (threadId === undefined && target.message.is_topic_message) threadId = target.message.message_thread_id;
+    }
+    if (threadId !== undefined) {
+      const topic = world.topics.get(threadId);
+      if (!topic || topic.deleted) throw new Error('message thread not found');
+      if (topic.closed && !agent.admin) throw new Error('TOPIC_CLOSED');
+    }
+    let content: Partial<TgMessage>;
+    if (opts.photo) {
+      content = { photo: world.addPhoto(), ...captionContent(opts.caption) };
+    } else if (opts.text !== undefined) {
+      const entities = opts.entities ?? detectEntities(opts.text);
+      content = entities.length ? { text: opts.text, entities } : { text: opts.text };
+    } else {
+      throw new Error('agentSend needs text or photo');
+    }
+    const message = world.storeMessage(supportChatId, {
+      from: shortUser(agent.user),
+      content,
+      threadId,
+      replyToId: opts.reply_to_message_id,
+      mediaGroupId: opts.media_group_id,
+    });
+    this.core.enqueue({ message: structuredClone(message) });
+    return structuredClone(message);
+  }
+
+  agentEdit(agentId: number, messageId: number, change: TextChange): TgMessage {
+    this.agent(agentId);
+    return editAsUser(this.core, agentId, this.core.supportChatId, messageId, change);
+  }
+
+  groupSend(fromUser: TgUser, chat: { id: number; title: string }, opts: { text: string }): TgMessage {
+    const { world } = this.core;
+    let rec = world.chats.get(chat.id);
+    if (!rec) {
+      const type = chat.id <= -1_000_000_000_000 ? 'supergroup' : 'group';
+      rec = world.addChat(orderChat({ id: chat.id, title: chat.title, type }), 'group');
+    }
+    const entities = detectEntities(opts.text);
+    const message = world.storeMessage(rec.chat.id, {
+      from: shortUser(fromUser),
+      content: entities.length ? { text: opts.text, entities } : { text: opts.text },
+    });
+    this.core.enqueue({ message: structuredClone(message) });
+    return structuredClone(message);
+  }
+
+  adminDeleteTopic(threadId: number): void {
+    const { world } = this.core;
+    const topic = world.topics.get(threadId);
+    if (!topic || topic.deleted) throw new Error('message thread not found');
+    deleteTopic(world, world.supportChat, topic);
+  }
+
+  adminToggleTopic(threadId: number, close: boolean): void {
+    const { world, supportChatId } = this.core;
+    const topic = world.topics.get(threadId);
+    if (!topic || topic.deleted) throw new Error('message thread not found');
+    if (topic.closed === close) throw new Error('TOPIC_NOT_MODIFIED');
+    topic.closed = close;
+    const admin = [...world.users.values()].find((u) => u.role === 'agent' && u.admin)?.user ?? this.groupOwner();
+    const message = world.storeMessage(supportChatId, {
+      from: shortUser(admin),
+      content: close ? { forum_topic_closed: {} } : { forum_topic_reopened: {} },
+      threadId,
+    });
+    this.core.enqueue({ message: structuredClone(message) });
+  }
+
+  private agent(agentId: number): UserRecord {
+    const rec = this.core.world.users.get(agentId);
+    if (!rec || rec.role !== 'agent') throw new Error(`unknown agent ${agentId}`);
+    return rec;
+  }
+
+  /** The group's creator, who closes topics when no agent is an admin. */
+  private groupOwner(): TgUser {
+    this.owner ??= { id: 100_000_001, is_bot: false, first_name: 'Owner' };
+    return this.owner;
+  }
+}
