@@ -1,5 +1,14 @@
-/** Two projects: fast unit tests beside the code, and end-to-end tests against a real PostgreSQL and the Bot API emulator. */
+/**
+ * Three projects: fast unit tests beside the code (no database); medium tests of repositories and
+ * services against a real PostgreSQL, without Telegram; and end-to-end tests against a real PostgreSQL
+ * and the Bot API emulator. Medium and e2e name the same globalSetup/globalTeardown files, and Jest runs
+ * a path shared by several projects once, so one run creates one template database for both.
+ */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+const database = {
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
 
 module.exports = {
   testTimeout: 60000,
@@ -12,13 +21,20 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
     },
     {
+      displayName: 'medium',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/medium/**/*.medium-spec.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+      ...database,
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform: { '^.+\\.ts$': tsJest },
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      ...database,
     },
   ],
 };
