@@ -9,24 +9,10 @@ import { EditJob } from './jobs/edit.job';
 import { LifecycleJob } from './jobs/lifecycle.job';
 import { ReachabilityJob } from './jobs/reachability.job';
 import { TicketSyncJob } from './jobs/ticket-sync.job';
-import { AgentRepliedListener } from './listeners/agent-replied.listener';
-import { CustomerBlockedListener } from './listeners/customer-blocked.listener';
-import { MessageEditedListener } from './listeners/message-edited.listener';
-import { TicketCreatedListener } from './listeners/ticket-created.listener';
-import { TicketLifecycleListener } from './listeners/ticket-lifecycle.listener';
-import { TicketMessageListener } from './listeners/ticket-message.listener';
+import { FORUM_LISTENERS } from './listeners';
 import { SyncSweeper } from './sync-sweeper.service';
 import { TopicAdoption } from './topic-adoption.service';
 import { TopicNotes } from './topic-notes.service';
-
-const LISTENERS = [
-  TicketCreatedListener,
-  TicketMessageListener,
-  TicketLifecycleListener,
-  AgentRepliedListener,
-  MessageEditedListener,
-  CustomerBlockedListener,
-];
 
 /**
  * The support group side: topics, their cards, the copies both ways, and the agents' commands. Its
@@ -34,7 +20,7 @@ const LISTENERS = [
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule],
-  providers: [...LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TopicAdoption, TopicNotes, ForumUpdate],
+  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TopicAdoption, TopicNotes, ForumUpdate],
   exports: [TopicNotes],
 })
 export class ForumModule {}

@@ -2,14 +2,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AiTicketCreatedListener } from '../ai/listeners/ticket-created.listener';
 import { AppConfig, loadConfig } from '../config/app-config';
-import { AgentRepliedListener } from '../forum/listeners/agent-replied.listener';
-import { CustomerBlockedListener } from '../forum/listeners/customer-blocked.listener';
-import { MessageEditedListener } from '../forum/listeners/message-edited.listener';
-import { TicketCreatedListener } from '../forum/listeners/ticket-created.listener';
-import { TicketLifecycleListener } from '../forum/listeners/ticket-lifecycle.listener';
-import { TicketMessageListener } from '../forum/listeners/ticket-message.listener';
 import { SyncJobQueue } from '../jobs/sync.driver';
 import { UnitOfWork } from '../jobs/unit-of-work';
 import { ConversationService } from './conversation.service';
@@ -20,6 +13,7 @@ import type { TicketRepository } from './repositories/ticket.repository';
 import type { UpdateClaimRepository } from './repositories/update-claim.repository';
 import type { TicketMessage } from './ticket-message.entity';
 import type { Ticket } from './ticket.entity';
+import { wireListeners } from '../../test/support/listeners';
 
 const ROOT = join(__dirname, '../..');
 const CUSTOMER_ID = 501;
@@ -72,24 +66,6 @@ function agentMessage(overrides: Partial<IncomingMessage> = {}): IncomingMessage
   };
 }
 
-/** The real listeners of every module, wired by hand as the Nest event-emitter module would, so a spec sees the jobs that follow. */
-function wireListeners(emitter: EventEmitter2, appConfig: AppConfig): void {
-  const created = new TicketCreatedListener();
-  const ai = new AiTicketCreatedListener(appConfig);
-  const message = new TicketMessageListener();
-  const lifecycle = new TicketLifecycleListener();
-  const replied = new AgentRepliedListener();
-  const edited = new MessageEditedListener();
-  const blocked = new CustomerBlockedListener();
-  emitter.on('ticket.created', (p, tx) => created.onTicketCreated(p, tx));
-  emitter.on('ticket.created', (p, tx) => ai.onTicketCreated(p, tx));
-  emitter.on('ticket.message', (p, tx) => message.onTicketMessage(p, tx));
-  emitter.on('ticket.closed', (p, tx) => lifecycle.onClosed(p, tx));
-  emitter.on('ticket.reopened', (p, tx) => lifecycle.onReopened(p, tx));
-  emitter.on('agent.replied', (p, tx) => replied.onAgentReplied(p, tx));
-  emitter.on('message.edited', (p, tx) => edited.onMessageEdited(p, tx));
-  emitter.on('customer.blocked', (p, tx) => blocked.onCustomerBlocked(p, tx));
-}
 
 function setup(env: Record<string, string> = {}) {
   const appConfig = config(env);

@@ -2,19 +2,12 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { AiTicketCreatedListener } from '../../src/ai/listeners/ticket-created.listener';
 import { AiStateRepository } from '../../src/ai/repositories/ai-state.repository';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { AdvisoryLockRepository } from '../../src/database/repositories/advisory-lock.repository';
 import { HealthRepository } from '../../src/database/repositories/health.repository';
 import { returning } from '../../src/database/repositories/rows';
-import { AgentRepliedListener } from '../../src/forum/listeners/agent-replied.listener';
-import { CustomerBlockedListener } from '../../src/forum/listeners/customer-blocked.listener';
-import { MessageEditedListener } from '../../src/forum/listeners/message-edited.listener';
-import { TicketCreatedListener } from '../../src/forum/listeners/ticket-created.listener';
-import { TicketLifecycleListener } from '../../src/forum/listeners/ticket-lifecycle.listener';
-import { TicketMessageListener } from '../../src/forum/listeners/ticket-message.listener';
 import { SyncJobQueue } from '../../src/jobs/sync.driver';
 import { UnitOfWork } from '../../src/jobs/unit-of-work';
 import { I18n } from '../../src/telegram/i18n/i18n.service';
@@ -30,6 +23,7 @@ import { MessageDirection, TicketMessage } from '../../src/tickets/ticket-messag
 import { ClosedBy, Ticket, TicketStatus } from '../../src/tickets/ticket.entity';
 import { TicketsService } from '../../src/tickets/tickets.service';
 import { createTestDatabase } from '../support/database';
+import { wireListeners } from '../support/listeners';
 
 const ROOT = join(__dirname, '../..');
 export const SUPPORT_CHAT_ID = -1001;
@@ -245,24 +239,6 @@ export class MediumContext {
   }
 }
 
-/** The listeners of every module, registered by hand as @nestjs/event-emitter would register them in the app. */
-export function wireListeners(emitter: EventEmitter2, config: AppConfig): void {
-  const created = new TicketCreatedListener();
-  const ai = new AiTicketCreatedListener(config);
-  const message = new TicketMessageListener();
-  const lifecycle = new TicketLifecycleListener();
-  const replied = new AgentRepliedListener();
-  const edited = new MessageEditedListener();
-  const blocked = new CustomerBlockedListener();
-  emitter.on('ticket.created', (p, tx) => created.onTicketCreated(p, tx));
-  emitter.on('ticket.created', (p, tx) => ai.onTicketCreated(p, tx));
-  emitter.on('ticket.message', (p, tx) => message.onTicketMessage(p, tx));
-  emitter.on('ticket.closed', (p, tx) => lifecycle.onClosed(p, tx));
-  emitter.on('ticket.reopened', (p, tx) => lifecycle.onReopened(p, tx));
-  emitter.on('agent.replied', (p, tx) => replied.onAgentReplied(p, tx));
-  emitter.on('message.edited', (p, tx) => edited.onMessageEdited(p, tx));
-  emitter.on('customer.blocked', (p, tx) => blocked.onCustomerBlocked(p, tx));
-}
 
 /**
  * A fresh database cloned from the template (createTestDatabase) with a DataSource of at most five

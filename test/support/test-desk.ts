@@ -61,6 +61,9 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
     sql: async <T>(text: string, values?: unknown[]) => (await client.query(text, values)).rows as T[],
     close: async () => {
       await app.close();
+      // pg-boss checks once a second, on a timer of its own, that the workers it stopped have finished;
+      // letting that check run here keeps it from waking up in the next test file's environment.
+      await sleep(PG_BOSS_WORKER_CHECK_MS);
       await client.end();
       if (ownEmu) await emu.stop();
       await database.drop();
@@ -133,3 +136,6 @@ export async function handled(emu: BotApiEmulator, updateId: number, afterSeq = 
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** pg-boss's interval for checking that stopped workers have finished (manager.offWork), plus a margin. */
+const PG_BOSS_WORKER_CHECK_MS = 1100;
