@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { InjectBot } from 'nestjs-telegraf';
 import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import { APP_CONFIG, AppConfig, LANGUAGES } from '../config/app-config';
@@ -11,9 +12,12 @@ import { AdvisoryLockRepository, HeldLock } from '../database/repositories/advis
 import { I18n } from './i18n/i18n.service';
 import { TelegramCallError } from './telegram-error';
 import { TelegramGateway } from './telegram.gateway';
+import { UpdateInbox } from './update-inbox.service';
 import { UpdatePoller } from './update-poller';
 
 const STANDBY_RETRY_MS = 5000;
+/** How often the polling instance makes sure it still holds the lock (a database restart drops it). */
+const LEADER_CHECK_MS = 5000;
 
 /** The update types the bot asks Telegram for. */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
@@ -30,6 +34,8 @@ export class BotRunner implements OnModuleInit {
   private poller?: UpdatePoller;
   private leaderLock?: HeldLock;
   private stopping = false;
+  /** Ends the waits of the standby and leader loops at once on shutdown. */
+  private readonly stopped = new AbortController();
   private fatal?: (error: Error) => void;
   private acceptingWebhooks = false;
 
@@ -40,6 +46,7 @@ export class BotRunner implements OnModuleInit {
     private readonly i18n: I18n,
     private readonly http: HttpAdapterHost,
     private readonly locks: AdvisoryLockRepository,
+    private readonly inbox: UpdateInbox,
   ) {}
 
   /** Called with an error that makes running pointless (a revoked token, a conflicting poller). */
@@ -49,6 +56,10 @@ export class BotRunner implements OnModuleInit {
 
   /** The webhook route is added here: routes added after init would sit behind Nest's 404 handler. */
   onModuleInit(): void {
+    // A failed update is the inbox's to retry; telegraf's default would print the update (customer text) and set exit code 1.
+    this.bot.catch((error) => {
+      throw error;
+    });
     if (this.config.botMode !== 'webhook') return;
     const path = new URL(this.config.webhookUrl).pathname;
     const secret = Buffer.from(this.config.webhookSecret);
@@ -84,33 +95,72 @@ export class BotRunner implements OnModuleInit {
       }
     }
     if (this.stopping) return;
+    this.inbox.start((update) => this.bot.handleUpdate(update));
     void this.publishCommands();
     if (this.config.botMode === 'webhook') await this.startWebhook();
-    else await this.pollWhenLeader();
+    else void this.pollWhenLeader();
   }
 
   /**
    * Telegram allows one getUpdates consumer per bot. Instances share a PostgreSQL advisory lock: the
-   * holder polls, the others stand by (their job workers still run) and take over if it goes away.
+   * holder polls, the others stand by (their job workers still run) and take over if it goes away. A
+   * database that goes away does not end this: standbys keep trying, and the leader, whose lock went with
+   * its connection, steps down and competes again.
    */
   private async pollWhenLeader(): Promise<void> {
-    this.leaderLock = await this.locks.session(LOCKS.poll);
     let announced = false;
+    let unreachable = false;
     while (!this.stopping) {
-      if (await this.leaderLock.tryTake()) break;
-      if (!announced) this.logger.log('another instance is polling Telegram; standing by');
-      announced = true;
-      await new Promise((r) => setTimeout(r, STANDBY_RETRY_MS));
+      try {
+        this.leaderLock ??= await this.locks.session(LOCKS.poll);
+        if (await this.leaderLock.tryTake()) {
+          unreachable = false;
+          announced = false;
+          await this.lead();
+          continue;
+        }
+        unreachable = false;
+        if (!announced) this.logger.log('another instance is polling Telegram; standing by');
+        announced = true;
+      } catch (error) {
+        if (!unreachable) this.logger.warn(`cannot reach the database for the polling lock (${(error as Error).message}); trying again`);
+        unreachable = true;
+        await this.dropLeaderLock();
+      }
+      await this.pause(STANDBY_RETRY_MS);
     }
-    if (this.stopping) return;
+  }
+
+  /** Polls while this instance holds the lock; returns after stepping down (the lock or its connection is gone). */
+  private async lead(): Promise<void> {
     await this.gateway.call('deleteWebhook', { drop_pending_updates: false });
-    this.poller = new UpdatePoller(this.bot.telegram, (update) => this.bot.handleUpdate(update), { allowedUpdates: ALLOWED_UPDATES });
+    this.poller = new UpdatePoller(this.bot.telegram, (updates) => this.inbox.accept(updates), { allowedUpdates: ALLOWED_UPDATES });
     void this.poller
       .start((error) => {
         this.logger.error(`polling stopped: ${error.description}`);
         this.fatal?.(error);
       })
       .then(() => this.logger.log(`polling ${this.config.telegramApiRoot} as @${this.bot.botInfo?.username ?? '?'}`));
+    while (!this.stopping) {
+      await this.pause(LEADER_CHECK_MS);
+      if (this.stopping || !this.leaderLock) return;
+      const held = await this.leaderLock.isHeld().catch(() => false);
+      if (held) continue;
+      this.logger.warn('lost the polling lock (the database restarted or the connection broke); stepping down');
+      await this.poller?.stop();
+      this.poller = undefined;
+      await this.dropLeaderLock();
+      return;
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: this.stopped.signal }).catch(() => undefined);
+  }
+
+  private async dropLeaderLock(): Promise<void> {
+    await this.leaderLock?.release().catch(() => undefined);
+    this.leaderLock = undefined;
   }
 
   /** The command menu customers see in their chat with the bot, in their language. */
@@ -133,11 +183,12 @@ export class BotRunner implements OnModuleInit {
   /** Stops taking updates and waits until the last batch is handled and its offset confirmed. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.acceptingWebhooks = false;
     await this.poller?.stop();
     this.poller = undefined;
-    await this.leaderLock?.release().catch(() => undefined);
-    this.leaderLock = undefined;
+    await this.dropLeaderLock();
+    await this.inbox.stop();
     // nestjs-telegraf calls bot.stop() again on shutdown, which throws when polling never ran.
     this.bot.stop = () => undefined;
   }
@@ -175,11 +226,12 @@ export class BotRunner implements OnModuleInit {
       return;
     }
     try {
-      await this.bot.handleUpdate(update);
+      await this.inbox.accept([update]);
       res.status(200).end();
     } catch (error) {
-      this.logger.error(`webhook update ${update.update_id} failed: ${(error as Error).message}`);
-      res.status(500).end();
+      // Not stored, so not confirmed: Telegram delivers it again.
+      this.logger.warn(`webhook update ${update.update_id} could not be stored (${(error as Error).message}); answered 503`);
+      res.status(503).end();
     }
   }
 }

@@ -4,6 +4,8 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
 import { BotRunner } from './bot-runner.service';
 import { TelegramCoreModule } from './telegram-core.module';
+import { InboxRepository } from './repositories/inbox.repository';
+import { UpdateInbox } from './update-inbox.service';
 import { UpdatePipeline } from './update-pipeline';
 
 /** The Telegraf wiring: the bot instance, its first middleware, and when it takes updates. */
@@ -18,11 +20,11 @@ import { UpdatePipeline } from './update-pipeline';
         token: config.botToken,
         launchOptions: false,
         middlewares: [pipeline.middleware],
-        options: { telegram: { apiRoot: config.telegramApiRoot, webhookReply: false }, handlerTimeout: 60_000 },
+        options: { telegram: { apiRoot: config.telegramApiRoot, webhookReply: false }, handlerTimeout: Infinity },
       }),
     }),
   ],
-  providers: [BotRunner],
+  providers: [InboxRepository, UpdateInbox, BotRunner],
   exports: [BotRunner],
 })
 export class TelegramModule {}

@@ -1,44 +1,37 @@
 import { Logger } from '@nestjs/common';
 import type { Telegram } from 'telegraf';
 import type { Update } from 'telegraf/types';
+import { isInfrastructureError } from '../database/infrastructure-error';
 import { TelegramCallError, classifyTelegramError } from './telegram-error';
-
-/** While updates are being handled, how long to wait before asking Telegram for newer ones. */
-const REPOLL_WHILE_BUSY_MS = 100;
 
 export interface PollerOptions {
   allowedUpdates: readonly string[];
   /** Long-poll timeout in seconds. */
   timeout?: number;
-  /** Updates being handled at once; beyond it the poller waits before fetching more. */
-  maxInFlight?: number;
 }
 
+/** Beyond the long-poll timeout, how long a getUpdates may take before the connection is taken for dead. */
+const POLL_GRACE_MS = 15_000;
+
 /**
- * Long polling that, unlike telegraf's loop, does not wait for a whole batch before fetching the next:
- * a slow update of one chat never holds up the others. Offsets are confirmed only up to the oldest
- * update still being handled, so a crash makes Telegram deliver the unfinished ones again (the
- * database's record of handled updates skips the rest).
+ * Long polling into the durable inbox. Each batch is stored (`store`) before its offset is confirmed,
+ * so nothing Telegram hands over is lost: while the database cannot take the batch the offset stays
+ * where it is and Telegram keeps the updates. Handling happens from the inbox, so one chat's backlog
+ * never keeps other chats' updates from being fetched.
  */
 export class UpdatePoller {
   private readonly logger = new Logger('Polling');
-  private readonly inFlight = new Set<number>();
-  /** Ids at or above the confirmed offset that were already dispatched (Telegram returns them again). */
-  private readonly dispatched = new Set<number>();
   private offset = 0;
-  private highest = -1;
   private controller?: AbortController;
   private running?: Promise<void>;
-  private wakeCapacity?: () => void;
-  private readonly settled = new Set<() => void>();
 
   constructor(
     private readonly telegram: Telegram,
-    private readonly handle: (update: Update) => Promise<void>,
+    private readonly store: (updates: Update[]) => Promise<void>,
     private readonly options: PollerOptions,
   ) {}
 
-  /** Resolves once the first getUpdates answered; rejects on a fatal error (bad token, another poller). */
+  /** Resolves once the first getUpdates answered; a fatal error (a revoked token) goes to onFatal. */
   start(onFatal: (error: TelegramCallError) => void): Promise<void> {
     this.controller = new AbortController();
     let started!: () => void;
@@ -50,14 +43,13 @@ export class UpdatePoller {
     return first;
   }
 
-  /** Stops fetching, waits for the updates in hand, and confirms them so they are not delivered again. */
+  /** Stops fetching and confirms what was stored, so it is not delivered again. */
   async stop(): Promise<void> {
     this.controller?.abort();
     await this.running;
-    while (this.inFlight.size) await new Promise((r) => setTimeout(r, 10));
-    if (this.highest >= 0) {
+    if (this.offset > 0) {
       await this.telegram
-        .callApi('getUpdates', { offset: this.highest + 1, limit: 1, timeout: 0 })
+        .callApi('getUpdates', { offset: this.offset, limit: 1, timeout: 0 })
         .catch((error: Error) => this.logger.warn(`could not confirm the last updates: ${error.message}`));
     }
   }
@@ -65,24 +57,25 @@ export class UpdatePoller {
   private async loop(started: () => void): Promise<void> {
     const signal = this.controller!.signal;
     let failures = 0;
+    let storeFailures = 0;
     let first = true;
     while (!signal.aborted) {
-      if (this.inFlight.size >= (this.options.maxInFlight ?? 500)) {
-        await new Promise<void>((resolve) => (this.wakeCapacity = resolve));
-        continue;
-      }
       let updates: Update[];
+      const timeout = first ? 0 : (this.options.timeout ?? 30);
       try {
+        // Its own deadline: a half-open connection must not stop intake for minutes.
+        const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeout * 1000 + POLL_GRACE_MS)]);
         updates = await this.telegram.callApi(
           'getUpdates',
-          { offset: this.confirmable(), timeout: first ? 0 : (this.options.timeout ?? 30), allowed_updates: [...this.options.allowedUpdates] as never },
-          { signal: signal as never },
+          { offset: this.offset, timeout, allowed_updates: [...this.options.allowedUpdates] as never },
+          { signal: deadline as never },
         );
         failures = 0;
       } catch (raw) {
         if (signal.aborted) return;
         const error = classifyTelegramError('getUpdates', raw);
-        if (!error.retriable) throw error;
+        // 409: another getUpdates (an instance stepping down, a webhook being removed) still holds the bot.
+        if (!error.retriable && error.code !== 409) throw error;
         failures++;
         const waitMs = error.kind === 'retry-after' ? (error.retryAfterSeconds ?? 1) * 1000 : Math.min(5000, 200 * 2 ** failures);
         if (failures === 1 || failures % 10 === 0) this.logger.warn(`getUpdates failed (${error.description}); retrying in ${waitMs} ms`);
@@ -93,51 +86,24 @@ export class UpdatePoller {
         first = false;
         started();
       }
-      let fresh = 0;
-      for (const update of updates) if (this.dispatch(update)) fresh++;
-      // Telegram answers at once with the unconfirmed updates still being handled; rather than spin,
-      // wait for one of them to finish (or a moment, so new updates of other chats are not held up).
-      if (fresh === 0 && this.inFlight.size > 0) await this.settle(REPOLL_WHILE_BUSY_MS);
-    }
-  }
-
-  private settle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      this.settled.add(done);
-      function done() {
-        clearTimeout(timer);
-        resolve();
+      // Everything is stored, even an update older than the offset (Telegram delivers at least once):
+      // the inbox keeps one row per update_id, so a second copy is dropped there.
+      const fresh = updates;
+      if (!fresh.length) continue;
+      try {
+        await this.store(fresh);
+      } catch (error) {
+        // Not stored, so not confirmed: the same updates come again with the next getUpdates.
+        storeFailures++;
+        const waitMs = Math.min(5000, 250 * 2 ** Math.min(storeFailures, 5));
+        const what = isInfrastructureError(error) ? 'the database is unreachable' : 'storing failed';
+        if (storeFailures === 1) this.logger.warn(`${what} (${(error as Error).message}); ${fresh.length} update(s) stay with Telegram until they are stored`);
+        await new Promise((r) => setTimeout(r, waitMs));
+        continue;
       }
-    });
-  }
-
-  private dispatch(update: Update): boolean {
-    const id = update.update_id;
-    if (this.dispatched.has(id)) return false;
-    this.dispatched.add(id);
-    this.inFlight.add(id);
-    this.highest = Math.max(this.highest, id);
-    void this.handle(update)
-      .catch((error: Error) => this.logger.error(`update ${id}: ${error.message}`))
-      .finally(() => {
-        this.inFlight.delete(id);
-        this.wakeCapacity?.();
-        this.wakeCapacity = undefined;
-        for (const done of this.settled) done();
-        this.settled.clear();
-      });
-    return true;
-  }
-
-  /** The offset to send: everything below the oldest unfinished update is confirmed. */
-  private confirmable(): number {
-    const oldest = this.inFlight.size ? Math.min(...this.inFlight) : this.highest + 1;
-    const offset = Math.max(this.offset, oldest);
-    if (offset > this.offset) {
-      for (const id of this.dispatched) if (id < offset) this.dispatched.delete(id);
-      this.offset = offset;
+      if (storeFailures) this.logger.log(`updates are stored again after ${storeFailures} failed attempt(s)`);
+      storeFailures = 0;
+      this.offset = Math.max(this.offset, ...fresh.map((update) => update.update_id + 1));
     }
-    return this.offset;
   }
 }

@@ -1,6 +1,6 @@
 import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Client } from 'pg';
+import { Pool } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { BotApiEmulator, EmulatorOptions } from '../../src/sandbox/emulator';
@@ -51,20 +51,21 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
   } else {
     await emu.waitFor(() => emu.callRecords('setWebhook').length > 0 && emu.callRecords().length > callsBefore, { what: 'the webhook to be set' });
   }
-  const client = new Client({ connectionString: database.url });
-  await client.connect();
+  // A pool, not one client: a test that makes the database drop every connection can query again after.
+  const pool = new Pool({ connectionString: database.url, max: 2 });
+  pool.on('error', () => undefined);
   return {
     app,
     databaseUrl: database.url,
     emu,
     config,
-    sql: async <T>(text: string, values?: unknown[]) => (await client.query(text, values)).rows as T[],
+    sql: async <T>(text: string, values?: unknown[]) => (await pool.query(text, values)).rows as T[],
     close: async () => {
       await app.close();
       // pg-boss checks once a second, on a timer of its own, that the workers it stopped have finished;
       // letting that check run here keeps it from waking up in the next test file's environment.
       await sleep(PG_BOSS_WORKER_CHECK_MS);
-      await client.end();
+      await pool.end();
       if (ownEmu) await emu.stop();
       await database.drop();
     },

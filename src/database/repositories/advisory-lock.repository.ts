@@ -6,6 +6,8 @@ import { LockNamespace } from '../advisory-locks';
 export interface HeldLock {
   /** Tries to take the lock; true when this session holds it. */
   tryTake(): Promise<boolean>;
+  /** Whether this session still holds it; throws when the connection is gone. */
+  isHeld(): Promise<boolean>;
   release(): Promise<void>;
 }
 
@@ -46,6 +48,14 @@ export class AdvisoryLockRepository {
       tryTake: async () => {
         const [row] = await runner.query('SELECT pg_try_advisory_lock($1, $2) AS locked', [namespace, key]);
         return row.locked === true;
+      },
+      isHeld: async () => {
+        const [row] = await runner.query(
+          `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 2
+                            AND pid = pg_backend_pid() AND granted) AS held`,
+          [namespace, key],
+        );
+        return row.held === true;
       },
       release: () => runner.release(),
     };

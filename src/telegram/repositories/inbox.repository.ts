@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import type { Update } from 'telegraf/types';
+import { DataSource } from 'typeorm';
+import { returning } from '../../database/repositories/rows';
+
+export interface StoredUpdate {
+  updateId: number;
+  /** An older update of the same chat is still to be handled: this one must wait for it. */
+  olderPending: boolean;
+}
+
+export interface DueUpdate {
+  update: Update;
+  attempts: number;
+}
+
+/** Unhandled, unparked rows (of the table alias `t`). */
+const pending = (t: string) => `${t}.handled_at IS NULL AND ${t}.parked_at IS NULL`;
+
+/**
+ * `telegram_inbox`: every update, raw, stored before it is confirmed to Telegram, and its handling state.
+ * A lease (`leased_until`) says an instance is handling the row; an expired lease (a crash, a lost
+ * connection) makes it due again, for any instance.
+ */
+@Injectable()
+export class InboxRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores updates not seen before, leased to the caller for `leaseSeconds`, and returns them. A
+   * redelivered update is not returned: it is handled (or will be) from its first copy.
+   */
+  async store(updates: { updateId: number; chatKey: string; payload: Update }[], leaseSeconds: number): Promise<StoredUpdate[]> {
+    if (!updates.length) return [];
+    // The outer SELECT sees the table as it was before this INSERT: batch-mates are not each other's "older".
+    const rows: { update_id: string; older_pending: boolean }[] = await this.dataSource.query(
+      `WITH incoming AS (
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[]) AS u(update_id, chat_key, payload)
+       ), inserted AS (
+         INSERT INTO telegram_inbox (update_id, chat_key, payload, leased_until)
+         SELECT update_id, chat_key, payload, now() + make_interval(secs => $4) FROM incoming
+         ON CONFLICT (update_id) DO NOTHING
+         RETURNING update_id, chat_key
+       )
+       SELECT i.update_id, EXISTS (
+         SELECT 1 FROM telegram_inbox o WHERE o.chat_key = i.chat_key AND o.update_id < i.update_id AND ${pending('o')}
+       ) AS older_pending
+       FROM inserted i ORDER BY i.update_id`,
+      [updates.map((u) => u.updateId), updates.map((u) => u.chatKey), updates.map((u) => JSON.stringify(u.payload)), leaseSeconds],
+    );
+    return rows.map((row) => ({ updateId: Number(row.update_id), olderPending: row.older_pending }));
+  }
+
+  async markHandled(updateId: number): Promise<void> {
+    await this.dataSource.query(`UPDATE telegram_inbox SET handled_at = now(), leased_until = NULL WHERE update_id = $1`, [updateId]);
+  }
+
+  /** Gives the row back at once (it waits behind an older update of its chat): the redrive takes it in order. */
+  async release(updateId: number): Promise<void> {
+    await this.dataSource.query(`UPDATE telegram_inbox SET leased_until = NULL WHERE update_id = $1 AND ${pending('telegram_inbox')}`, [updateId]);
+  }
+
+  /** A failed attempt: due again after `retryInSeconds`, or parked for good. */
+  async recordFailure(updateId: number, error: string, park: boolean, retryInSeconds: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE telegram_inbox SET attempts = attempts + 1, last_error = $2, leased_until = NULL,
+              next_attempt_at = now() + make_interval(secs => $4), parked_at = CASE WHEN $3 THEN now() END
+        WHERE update_id = $1`,
+      [updateId, error.slice(0, 2000), park, retryInSeconds],
+    );
+  }
+
+  /**
+   * Leases up to `limit` due updates, each the oldest still pending of its chat (so a chat's updates are
+   * handled in order, across instances), optionally of one chat only.
+   */
+  async claimDue(limit: number, leaseSeconds: number, chatKey?: string): Promise<DueUpdate[]> {
+    const rows = await returning<{ payload: Update; attempts: number }>(
+      this.dataSource.manager,
+      `UPDATE telegram_inbox SET leased_until = now() + make_interval(secs => $2)
+        WHERE update_id IN (
+          SELECT i.update_id FROM telegram_inbox i
+           WHERE ${pending('i')} AND i.next_attempt_at <= now()
+             AND (i.leased_until IS NULL OR i.leased_until < now())
+             AND ($3::text IS NULL OR i.chat_key = $3)
+             AND NOT EXISTS (SELECT 1 FROM telegram_inbox o
+                              WHERE o.chat_key = i.chat_key AND o.update_id < i.update_id AND ${pending('o')})
+           ORDER BY i.update_id LIMIT $1
+           FOR UPDATE SKIP LOCKED)
+        RETURNING payload, attempts`,
+      [limit, leaseSeconds, chatKey ?? null],
+    );
+    return rows.map((row) => ({ update: row.payload, attempts: row.attempts })).sort((a, b) => a.update.update_id - b.update.update_id);
+  }
+
+  /** Forgets handled updates older than `days` (the processed-update ids in telegram_updates stay). */
+  async purgeHandled(days: number): Promise<number> {
+    const rows = await returning(
+      this.dataSource.manager,
+      `DELETE FROM telegram_inbox WHERE handled_at < now() - make_interval(days => $1) RETURNING update_id`,
+      [days],
+    );
+    return rows.length;
+  }
+}

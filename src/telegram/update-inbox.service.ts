@@ -1,0 +1,175 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Update } from 'telegraf/types';
+import { isInfrastructureError } from '../database/infrastructure-error';
+import { ChatSequencer } from './chat-sequencer';
+import { chatKeyOf } from './chat-key';
+import { I18n } from './i18n/i18n.service';
+import { InboxRepository } from './repositories/inbox.repository';
+import { TelegramGateway } from './telegram.gateway';
+
+/** How long an instance owns an update it took; past it (a crash, a lost connection) any instance may. */
+const LEASE_S = 20;
+/** Attempts of an update failing for a reason that is not the infrastructure before it is parked. */
+const MAX_ATTEMPTS = 5;
+const REDRIVE_EVERY_MS = 1000;
+const REDRIVE_BATCH = 100;
+const PURGE_EVERY_MS = 3_600_000;
+/** Handled updates are kept this long (for an operator looking into one), then deleted. */
+const KEEP_HANDLED_DAYS = 3;
+
+/**
+ * The durable inbox. `accept` stores updates in PostgreSQL and only then returns, so the caller confirms
+ * to Telegram (advances the polling offset, answers the webhook 2xx) only what is stored; when the
+ * database cannot be reached it throws and nothing is confirmed. Stored updates are handled here, per
+ * chat in order and chats concurrently: at once by the instance that stored them, and by a redrive loop
+ * (any instance) when an attempt failed or its instance died. Failures of the infrastructure are retried
+ * with back-off for as long as it takes; anything else is parked after a few attempts, logged with the
+ * update's id, and no longer holds up its chat.
+ */
+@Injectable()
+export class UpdateInbox {
+  private readonly logger = new Logger('Inbox');
+  private readonly sequencer = new ChatSequencer();
+  /** Chats whose queued live updates must wait for the redrive: an earlier one of theirs failed. */
+  private readonly deferred = new Set<string>();
+  private handler?: (update: Update) => Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private redriving?: Promise<void>;
+  private lastPurge = 0;
+  private outageSince?: number;
+
+  constructor(
+    private readonly inbox: InboxRepository,
+    private readonly gateway: TelegramGateway,
+    private readonly i18n: I18n,
+  ) {}
+
+  /** Starts handling stored updates with `handler` (the bot's middleware chain), and the redrive loop. */
+  start(handler: (update: Update) => Promise<void>): void {
+    this.handler = handler;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops the redrive loop and waits for the updates in hand; the rest stay stored for the next start. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.redriving;
+    await this.sequencer.idle();
+  }
+
+  /** Stores the updates; resolves once they are in PostgreSQL (throws if they could not be stored). */
+  async accept(updates: Update[]): Promise<void> {
+    const stored = await this.inbox.store(
+      updates.map((update) => ({ updateId: update.update_id, chatKey: chatKeyOf(update), payload: update })),
+      LEASE_S,
+    );
+    const byId = new Map(updates.map((update) => [update.update_id, update]));
+    for (const { updateId, olderPending } of stored) {
+      const update = byId.get(updateId)!;
+      const key = chatKeyOf(update);
+      // An older update of this chat is pending elsewhere (another instance, or a failed attempt): this
+      // one waits for it in the inbox, so the chat's order holds across instances.
+      if (olderPending && !this.sequencer.has(key)) {
+        void this.inbox.release(updateId).catch(() => undefined);
+        continue;
+      }
+      void this.dispatch(update, 0, 'live');
+    }
+  }
+
+  private dispatch(update: Update, attempts: number, how: 'live' | 'redrive'): Promise<void> {
+    const key = chatKeyOf(update);
+    return this.sequencer.run(key, async () => {
+      if (how === 'live' && this.deferred.has(key)) {
+        await this.inbox.release(update.update_id).catch(() => undefined);
+        return;
+      }
+      const handled = await this.handleOne(update, attempts, key);
+      if (handled && how === 'redrive') await this.drainChat(key);
+    }).finally(() => {
+      if (!this.sequencer.has(key)) this.deferred.delete(key);
+    });
+  }
+
+  /** Handles one update; false when it failed (and is due again later, or parked). */
+  private async handleOne(update: Update, attempts: number, key: string): Promise<boolean> {
+    if (!this.handler) return false;
+    try {
+      await this.handler(update);
+    } catch (error) {
+      this.deferred.add(key);
+      await this.failed(update, attempts + 1, error as Error);
+      return false;
+    }
+    // If this write fails the lease runs out and the update is handled again: its effects are recorded
+    // under its update_id, so the second run changes nothing.
+    await this.inbox.markHandled(update.update_id).catch((error: Error) => this.logger.warn(`update ${update.update_id}: handled, not marked: ${error.message}`));
+    return true;
+  }
+
+  private async failed(update: Update, attempt: number, error: Error): Promise<void> {
+    const infrastructure = isInfrastructureError(error);
+    const park = !infrastructure && attempt >= MAX_ATTEMPTS;
+    const retryIn = infrastructure ? Math.min(30, 2 ** Math.min(attempt, 5)) : 2 ** attempt;
+    if (park) this.logger.error(`update ${update.update_id} parked after ${attempt} attempts: ${error.message}`, error.stack);
+    else if (infrastructure) this.noteOutage(`update ${update.update_id} waits for the infrastructure (${error.message}); retrying in ${retryIn} s`);
+    else this.logger.warn(`update ${update.update_id} failed (attempt ${attempt}/${MAX_ATTEMPTS}): ${error.message}; retrying in ${retryIn} s`);
+    // With the database away this write fails too: the lease runs out and the redrive takes the update.
+    await this.inbox.recordFailure(update.update_id, error.message, park, retryIn).catch(() => undefined);
+    if (park) await this.apologise(update);
+  }
+
+  /** A parked update of a customer: they are told something went wrong rather than left in silence. */
+  private async apologise(update: Update): Promise<void> {
+    const source = (update as { message?: { chat: { id: number; type: string }; from?: { language_code?: string } } }).message;
+    if (source?.chat.type !== 'private') return;
+    const language = this.i18n.pick(source.from?.language_code);
+    await this.gateway.sendMessage(source.chat.id, this.i18n.t(language, 'error.generic'), {}, { lane: 'customer', retries: 0 }).catch(() => undefined);
+  }
+
+  /** After a redriven update, the chat's next ones follow at once rather than one per redrive round. */
+  private async drainChat(key: string): Promise<void> {
+    const [next] = await this.inbox.claimDue(1, LEASE_S, key).catch(() => []);
+    if (next) void this.dispatch(next.update, next.attempts, 'redrive');
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.redriving = this.redrive().finally(() => this.schedule(this.outageSince ? Math.min(5000, REDRIVE_EVERY_MS * 3) : REDRIVE_EVERY_MS));
+    }, delayMs);
+  }
+
+  private async redrive(): Promise<void> {
+    try {
+      const due = await this.inbox.claimDue(REDRIVE_BATCH, LEASE_S);
+      if (this.outageSince) {
+        this.logger.log(`the database is back after ${Math.round((Date.now() - this.outageSince) / 1000)} s; handling what waited`);
+        this.outageSince = undefined;
+      }
+      if (due.length) this.logger.log(`redriving ${due.length} stored update(s)`);
+      for (const { update, attempts } of due) void this.dispatch(update, attempts, 'redrive');
+      if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
+        this.lastPurge = Date.now();
+        const purged = await this.inbox.purgeHandled(KEEP_HANDLED_DAYS);
+        if (purged) this.logger.log(`forgot ${purged} update(s) handled more than ${KEEP_HANDLED_DAYS} days ago`);
+      }
+    } catch (error) {
+      if (isInfrastructureError(error)) this.noteOutage(`the inbox cannot reach the database (${(error as Error).message})`);
+      else this.logger.error(`inbox redrive failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** One warning per outage, not one per failed query. */
+  private noteOutage(line: string): void {
+    if (this.outageSince) {
+      this.logger.debug(line);
+      return;
+    }
+    this.outageSince = Date.now();
+    this.logger.warn(`${line}; nothing is confirmed to Telegram until it is stored`);
+  }
+}
