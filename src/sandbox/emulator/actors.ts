@@ -1,4 +1,5 @@
 import type { EmulatorCore } from './core';
+import { chatMemberOf, enqueueMyChatMember } from './membership';
 import { shortUser, unixNow, World, type UserRecord } from './state';
 import { detectEntities } from './text-format';
 import type { MessageEntity, TgMessage, TgUser } from './types';
@@ -167,21 +168,9 @@ export class Actors {
     return structuredClone(message);
   }
 
-  private enqueueMemberChange(rec: UserRecord, from: string, to: string): void {
+  private enqueueMemberChange(rec: UserRecord, from: 'member' | 'kicked', to: 'member' | 'kicked'): void {
     const bot = this.core.world.botShort();
-    const newMember: Record<string, unknown> = { user: bot, status: to };
-    if (to === 'kicked') newMember.until_date = 0;
-    const oldMember: Record<string, unknown> = { user: bot, status: from };
-    if (from === 'kicked') oldMember.until_date = 0;
-    this.core.enqueue({
-      my_chat_member: {
-        chat: World.privateChatOf(rec.user),
-        from: shortUser(rec.user),
-        date: unixNow(),
-        old_chat_member: oldMember,
-        new_chat_member: newMember,
-      },
-    });
+    enqueueMyChatMember(this.core, World.privateChatOf(rec.user), shortUser(rec.user), chatMemberOf(bot, from), chatMemberOf(bot, to));
   }
 }
 
@@ -210,7 +199,7 @@ export function editAsUser(core: EmulatorCore, userId: number, chatId: number, m
     else delete next.caption_entities;
   }
   const message = core.world.replaceMessage(chatId, next);
-  core.enqueue({ edited_message: structuredClone(message) });
+  core.enqueueSeen(chatId, { edited_message: structuredClone(message) });
   return structuredClone(message);
 }
 

@@ -51,7 +51,7 @@ export class GroupActors {
       replyToId: opts.reply_to_message_id,
       mediaGroupId: opts.media_group_id,
     });
-    this.core.enqueue({ message: structuredClone(message) });
+    this.core.enqueueSeen(supportChatId, { message: structuredClone(message) });
     return structuredClone(message);
   }
 
@@ -89,13 +89,17 @@ export class GroupActors {
     if (!topic || topic.deleted) throw new Error('message thread not found');
     if (topic.closed === close) throw new Error('TOPIC_NOT_MODIFIED');
     topic.closed = close;
-    const admin = [...world.users.values()].find((u) => u.role === 'agent' && u.admin)?.user ?? this.groupOwner();
     const message = world.storeMessage(supportChatId, {
-      from: shortUser(admin),
+      from: shortUser(this.actingAdmin()),
       content: close ? { forum_topic_closed: {} } : { forum_topic_reopened: {} },
       threadId,
     });
-    this.core.enqueue({ message: structuredClone(message) });
+    this.core.enqueueSeen(supportChatId, { message: structuredClone(message) });
+  }
+
+  /** Who acts as the group's admin: the first admin agent, else the group's creator. */
+  actingAdmin(): TgUser {
+    return [...this.core.world.users.values()].find((u) => u.role === 'agent' && u.admin)?.user ?? this.groupOwner();
   }
 
   private agent(agentId: number): UserRecord {

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { EmulatorHttpServer } from './http-server';
+import { botInSupportGroup } from './membership';
 import { orderChat, World } from './state';
 import type { CallRecord, EmulatorOptions, TgChat, TgUser, Update } from './types';
 import { UpdateQueue } from './update-queue';
@@ -90,5 +91,14 @@ export class EmulatorCore {
     this.world.nextSeq();
     if (queued) this.events.emit('update', structuredClone(update));
     return update.update_id;
+  }
+
+  /**
+   * Queues an update about something said in a chat, unless the bot is not in it: Telegram never sends
+   * a removed bot the group's traffic, not even after it is re-added.
+   */
+  enqueueSeen(chatId: number, body: Omit<Update, 'update_id'>): number | undefined {
+    if (chatId === this.supportChatId && !botInSupportGroup(this.world)) return undefined;
+    return this.enqueue(body);
   }
 }

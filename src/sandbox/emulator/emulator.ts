@@ -6,9 +6,12 @@ import { EmulatorCore } from './core';
 import { Faults } from './faults';
 import type { HttpExtension } from './http-server';
 import { Inspection } from './inspection';
+import { BotMembership } from './membership';
 import { createBotApi } from './methods';
 import { shortUser, type ChatRecord } from './state';
-import type { CallRecord, EmulatorOptions, Fault, LimitOptions, MessageEntity, TgMessage, TgUser, TopicInfo, Update } from './types';
+import type {
+  BotGroupStatus, BotRights, CallRecord, EmulatorOptions, Fault, LimitOptions, MessageEntity, TgMessage, TgUser, TopicInfo, Update,
+} from './types';
 import { Transport } from './transport';
 
 /**
@@ -30,6 +33,7 @@ export class BotApiEmulator extends EventEmitter {
   private readonly actors: Actors;
   private readonly groups: GroupActors;
   private readonly inspection: Inspection;
+  private readonly membership: BotMembership;
 
   constructor(options: EmulatorOptions = {}) {
     super();
@@ -54,6 +58,7 @@ export class BotApiEmulator extends EventEmitter {
     this.actors = new Actors(core);
     this.groups = new GroupActors(core);
     this.inspection = new Inspection(core, this);
+    this.membership = new BotMembership(core, () => this.groups.actingAdmin());
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -167,6 +172,33 @@ export class BotApiEmulator extends EventEmitter {
   /** Telegram's duplicate delivery: the same update_id again, at the end of the queue. */
   redeliver(updateId: number): void {
     if (!this.core.queue.redeliver(updateId)) throw new Error(`unknown update ${updateId}`);
+  }
+
+  // ---------------------------------------------------------------- the bot's membership in the support group
+
+  /** administrator (the default, with botRights), member (demoted), left (removed) or kicked (banned). */
+  get botGroupStatus(): BotGroupStatus {
+    return this.membership.status;
+  }
+
+  /** An admin removes (or bans) the bot; `by` defaults to an admin agent or the group's owner. */
+  removeBotFromGroup(opts: { by?: TgUser; banned?: boolean } = {}): void {
+    this.membership.remove(opts);
+  }
+
+  /** The bot becomes a plain member without admin rights (this also re-adds a removed bot). */
+  demoteBot(opts: { by?: TgUser } = {}): void {
+    this.membership.demote(opts);
+  }
+
+  /** The bot is (re-)promoted to administrator; rights not given are granted. */
+  restoreBotAsAdmin(rights: Partial<BotRights> = {}, opts: { by?: TgUser } = {}): void {
+    this.membership.restore(rights, opts);
+  }
+
+  /** Changes some admin rights of the bot, which stays administrator (throws if it is not one). */
+  setBotRights(rights: Partial<BotRights>, opts: { by?: TgUser } = {}): void {
+    this.membership.setRights(rights, opts);
   }
 
   // ---------------------------------------------------------------- inspection

@@ -16,6 +16,7 @@ export { formatText, detectEntities } from './text-format';
 export { RateLimiter } from './rate-limiter';
 export { TOPIC_COLORS } from './state';
 export type {
+  BotGroupStatus,
   BotRights,
   CallRecord,
   CallbackQuery,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BotRights, InlineKeyboardMarkup, PhotoSize, TgChat, TgMessage, TgUser } from './types';
+import type { BotGroupStatus, BotRights, InlineKeyboardMarkup, PhotoSize, TgChat, TgMessage, TgUser } from './types';
 
 export interface StoredMessage {
   message: TgMessage;
@@ -117,6 +117,8 @@ export class World {
   readonly callbacks = new Map<string, CallbackRecord>();
   readonly commands = new Map<string, unknown[]>();
   readonly menuButtons = new Map<string, unknown>();
+  /** The bot's membership in the support group; botRights take effect only while it is 'administrator'. */
+  botStatus: BotGroupStatus = 'administrator';
 
   constructor(
     readonly botUser: TgUser,

@@ -226,6 +226,9 @@ export interface BotRights {
   can_pin_messages?: boolean;
 }
 
+/** The bot's ChatMember status in the support supergroup (Telegram's creator/restricted are not modelled). */
+export type BotGroupStatus = 'administrator' | 'member' | 'left' | 'kicked';
+
 export interface EmulatorOptions {
   token?: string;
   bot?: Partial<TgUser>;

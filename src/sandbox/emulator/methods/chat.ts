@@ -1,5 +1,6 @@
 import { badRequest } from '../errors';
-import { shortUser, type World } from '../state';
+import { botChatMember } from '../membership';
+import { shortUser } from '../state';
 import type { TgUser } from '../types';
 import type { MethodSpec } from './context';
 import { chatOf, messageIdOf, writableChat } from './lookup';
@@ -9,25 +10,6 @@ const CHAT_ACTIONS = new Set([
   'typing', 'upload_photo', 'record_video', 'upload_video', 'record_voice', 'upload_voice', 'upload_document',
   'choose_sticker', 'find_location', 'record_video_note', 'upload_video_note',
 ]);
-
-const botMember = (world: World): Record<string, unknown> => ({
-  user: world.botShort(),
-  status: 'administrator',
-  can_be_edited: false,
-  is_anonymous: false,
-  can_manage_chat: true,
-  can_delete_messages: world.botRights.can_delete_messages,
-  can_manage_video_chats: false,
-  can_restrict_members: false,
-  can_promote_members: false,
-  can_change_info: false,
-  can_invite_users: true,
-  can_post_stories: false,
-  can_edit_stories: false,
-  can_delete_stories: false,
-  can_pin_messages: world.botRights.can_pin_messages,
-  can_manage_topics: world.botRights.can_manage_topics,
-});
 
 const agentMember = (user: TgUser, admin: boolean): Record<string, unknown> =>
   admin
@@ -66,7 +48,7 @@ export const chatMethods: MethodSpec[] = [
       if (userId === undefined) throw badRequest('invalid user_id specified');
       const known = world.users.get(userId);
       if (rec.kind === 'support') {
-        if (userId === world.botUser.id) return botMember(world);
+        if (userId === world.botUser.id) return botChatMember(world);
         if (known?.role === 'agent') return agentMember(known.user, known.admin);
       } else if (rec.kind === 'private') {
         if (userId === world.botUser.id) return { user: world.botShort(), status: 'member' };
@@ -83,7 +65,8 @@ export const chatMethods: MethodSpec[] = [
       const rec = chatOf(ctx, p);
       if (rec.kind === 'private') throw badRequest('there are no administrators in the private chat');
       if (rec.kind !== 'support') return [];
-      const admins = [botMember(ctx.world)];
+      // A demoted bot is no longer listed among the administrators.
+      const admins = ctx.world.botStatus === 'administrator' ? [botChatMember(ctx.world)] : [];
       for (const u of ctx.world.users.values()) if (u.role === 'agent' && u.admin) admins.push(agentMember(u.user, true));
       return admins;
     },

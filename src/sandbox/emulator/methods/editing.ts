@@ -1,4 +1,5 @@
 import { badRequest } from '../errors';
+import { botCan } from '../membership';
 import type { Params } from '../params';
 import { hasMedia, unixNow, type ChatRecord, type StoredMessage } from '../state';
 import type { InlineKeyboardMarkup, TgMessage } from '../types';
@@ -83,7 +84,7 @@ export const editingMethods: MethodSpec[] = [
       if (rec.kind !== 'private') {
         const own = stored.message.from?.id === world.botUser.id;
         if (stored.message.forum_topic_created) throw badRequest("message can't be deleted");
-        if (!own && !(rec.kind === 'support' && world.botRights.can_delete_messages)) throw badRequest("message can't be deleted");
+        if (!own && !(rec.kind === 'support' && botCan(world, 'can_delete_messages'))) throw badRequest("message can't be deleted");
       }
       world.deleteMessage(rec.chat.id, id);
       return true;

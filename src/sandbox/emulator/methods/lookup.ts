@@ -1,4 +1,5 @@
 import { badRequest, forbidden } from '../errors';
+import { checkChatAccess } from '../membership';
 import type { Params } from '../params';
 import { shortUser, type ChatRecord, type TopicRecord } from '../state';
 import type { TgUser } from '../types';
@@ -28,7 +29,10 @@ export function chatOf(ctx: MethodContext, p: Params, key = 'chat_id'): ChatReco
   const { world } = ctx;
   const id = chatIdOf(ctx, p, key);
   const rec = world.chats.get(id);
-  if (rec) return rec;
+  if (rec) {
+    checkChatAccess(world, rec.chat.id);
+    return rec;
+  }
   if (id === world.botUser.id) throw forbidden("the bot can't send messages to the bot");
   if (world.users.has(id)) throw forbidden("bot can't initiate conversation with a user");
   throw badRequest('chat not found');

@@ -1,4 +1,5 @@
 import { badRequest } from '../errors';
+import { botCan } from '../membership';
 import { Params } from '../params';
 import type { ChatRecord, StoredMessage, TopicRecord } from '../state';
 import { formatText } from '../text-format';
@@ -12,7 +13,7 @@ const BUTTON_ACTIONS = [
 ];
 
 const botMayPostInClosed = (ctx: MethodContext, topic: TopicRecord): boolean =>
-  ctx.botCanPostInClosedTopics && (ctx.world.botRights.can_manage_topics || topic.creatorId === ctx.world.botUser.id);
+  ctx.botCanPostInClosedTopics && (botCan(ctx.world, 'can_manage_topics') || topic.creatorId === ctx.world.botUser.id);
 
 /** The topic a send goes to (undefined = General / not a forum), with Telegram's checks. */
 export function threadFor(ctx: MethodContext, rec: ChatRecord, p: Params, reply?: StoredMessage, checkClosed = true): number | undefined {

@@ -1,4 +1,5 @@
 import { badRequest } from '../errors';
+import { botCan } from '../membership';
 import type { Params } from '../params';
 import { TOPIC_COLORS, type ChatRecord, type TopicRecord, type World } from '../state';
 import type { TgMessage } from '../types';
@@ -25,7 +26,7 @@ function threadIdOf(p: Params): number {
 function manageableTopic(ctx: MethodContext, p: Params, denied: string): { rec: ChatRecord; topic: TopicRecord } {
   const rec = forumOf(ctx, p);
   const topic = topicOf(ctx, threadIdOf(p));
-  if (!ctx.world.botRights.can_manage_topics && topic.creatorId !== ctx.world.botUser.id) throw badRequest(denied);
+  if (!botCan(ctx.world, 'can_manage_topics') && topic.creatorId !== ctx.world.botUser.id) throw badRequest(denied);
   return { rec, topic };
 }
 
@@ -49,7 +50,7 @@ export const topicMethods: MethodSpec[] = [
     handler: (ctx, p) => {
       const { world } = ctx;
       const rec = forumOf(ctx, p);
-      if (!world.botRights.can_manage_topics) throw badRequest('not enough rights to create a topic');
+      if (!botCan(world, 'can_manage_topics')) throw badRequest('not enough rights to create a topic');
       const name = cleanTopicName(p.str('name') ?? '');
       if (name === '') throw badRequest('name must be non-empty');
       let color = p.int('icon_color') ?? 0;
@@ -101,7 +102,7 @@ export const topicMethods: MethodSpec[] = [
     handler: (ctx, p) => {
       const rec = forumOf(ctx, p);
       const topic = topicOf(ctx, threadIdOf(p));
-      if (!ctx.world.botRights.can_delete_messages) throw badRequest('not enough rights to delete the topic');
+      if (!botCan(ctx.world, 'can_delete_messages')) throw badRequest('not enough rights to delete the topic');
       deleteTopic(ctx.world, rec, topic);
       return true;
     },
@@ -111,7 +112,7 @@ export const topicMethods: MethodSpec[] = [
     handler: (ctx, p) => {
       forumOf(ctx, p);
       topicOf(ctx, threadIdOf(p));
-      if (!ctx.world.botRights.can_pin_messages) throw badRequest('not enough rights to manage pinned messages in the chat');
+      if (!botCan(ctx.world, 'can_pin_messages')) throw badRequest('not enough rights to manage pinned messages in the chat');
       return true;
     },
   },
