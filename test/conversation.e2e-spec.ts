@@ -236,7 +236,10 @@ describe('conversation both ways', () => {
     const { user, threadId, ticketId } = await openTicket();
     const autoClose = desk.app.get(AutoCloseService);
     const idleFor = async (hours: number) => {
-      await desk.sql(`UPDATE tickets SET created_at = now() - make_interval(hours => $2) WHERE id = $1`, [ticketId, hours]);
+      await desk.sql(`UPDATE tickets SET created_at = now() - make_interval(hours => $2), last_activity_at = now() - make_interval(hours => $2) WHERE id = $1`, [
+        ticketId,
+        hours,
+      ]);
       await desk.sql(`UPDATE ticket_messages SET created_at = now() - make_interval(hours => $2) WHERE ticket_id = $1`, [ticketId, hours]);
     };
     await idleFor(40);

@@ -4,6 +4,7 @@ import { AiModule } from '../ai/ai.module';
 import { DatabaseModule } from '../database/database.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { ForumUpdate } from './forum.update';
+import { GroupAccess } from './group-access.service';
 import { DeliverJob } from './jobs/deliver.job';
 import { EditJob } from './jobs/edit.job';
 import { LifecycleJob } from './jobs/lifecycle.job';
@@ -20,7 +21,7 @@ import { TopicNotes } from './topic-notes.service';
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule],
-  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TopicAdoption, TopicNotes, ForumUpdate],
-  exports: [TopicNotes],
+  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TopicAdoption, TopicNotes, GroupAccess, ForumUpdate],
+  exports: [TopicNotes, GroupAccess],
 })
 export class ForumModule {}

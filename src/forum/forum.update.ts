@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { MessageKey } from '../telegram/i18n/messages';
 import { ConversationService } from '../tickets/conversation.service';
 import { messageKind, toIncoming } from '../tickets/incoming-message';
+import { GroupAccess } from './group-access.service';
 import { TopicAdoption } from './topic-adoption.service';
 import { TopicNotes } from './topic-notes.service';
 
@@ -30,7 +31,21 @@ export class ForumUpdate {
     private readonly adoption: TopicAdoption,
     private readonly conversation: ConversationService,
     private readonly notes: TopicNotes,
+    private readonly access: GroupAccess,
   ) {}
+
+  /** The bot's own membership in the support group changed: removed or demoted pauses group work, admin again resumes it. */
+  @On('my_chat_member')
+  async onMembership(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
+    const update = ctx.myChatMember;
+    if (!update || update.chat.id !== this.config.supportChatId) return next();
+    const member = update.new_chat_member as { status: string; can_manage_topics?: boolean };
+    if (member.status === 'creator' || (member.status === 'administrator' && member.can_manage_topics !== false)) {
+      await this.access.restored(`the bot is an administrator again`);
+    } else {
+      this.access.lost(member.status === 'administrator' ? 'the bot may not manage topics' : `the bot's status is now "${member.status}"`);
+    }
+  }
 
   @On('message')
   async onGroupMessage(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {

@@ -38,6 +38,26 @@ export interface JobContext {
   retryCount: number;
 }
 
+/**
+ * "Not yet, try later": a handler that throws an error with `deferForSeconds` (a JobDeferred, or a
+ * Telegram error about missing access) has its job sent again to start after that many seconds; the
+ * attempt does not count against the job's retries.
+ */
+export class JobDeferred extends Error {
+  constructor(
+    readonly deferForSeconds: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'JobDeferred';
+  }
+}
+
+export function deferralOf(error: unknown): number | undefined {
+  const seconds = (error as { deferForSeconds?: unknown } | null)?.deferForSeconds;
+  return typeof seconds === 'number' && seconds > 0 ? seconds : undefined;
+}
+
 export type JobHandler<N extends JobName> = (data: JobMap[N], job: JobContext) => Promise<void>;
 
 /** The port every module uses for durable work; pg-boss in the app, a synchronous driver in unit tests. */

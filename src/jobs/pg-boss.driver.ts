@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions } from './job-queue';
+import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions, deferralOf } from './job-queue';
 
 /** Retry policy per queue: quick first retries, then backing off; the sweeper catches anything beyond. */
 const QUEUE_OPTIONS: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {
@@ -113,6 +113,13 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
       await handler(job.data, { id: job.id, retryCount: job.retryCount });
       this.logger.debug(`${name} ${JSON.stringify(job.data)} done in ${Math.round(performance.now() - started)} ms`);
     } catch (error) {
+      const deferSeconds = deferralOf(error);
+      if (deferSeconds) {
+        // Not a failure: the same work comes back later, with its retries untouched.
+        this.logger.debug(`${name} ${JSON.stringify(job.data)} deferred ${deferSeconds} s: ${(error as Error).message}`);
+        await this.boss.send(name, job.data as object, { startAfter: deferSeconds });
+        return;
+      }
       const attempt = `attempt ${job.retryCount + 1}/${job.retryLimit + 1}`;
       this.logger.warn(`${name} ${JSON.stringify(job.data)} failed (${attempt}): ${(error as Error).message}`);
       throw error;

@@ -14,8 +14,25 @@ describe('classifyTelegramError', () => {
     [api(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same'), 'not-modified'],
     [api(400, "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0"), 'bad-request'],
     [{ name: 'FetchError', code: 'ECONNRESET', message: 'socket hang up' }, 'transient'],
+    [api(403, 'Forbidden: bot was kicked from the supergroup chat'), 'no-access'],
+    [api(403, 'Forbidden: bot is not a member of the supergroup chat'), 'no-access'],
+    [api(400, 'Bad Request: not enough rights to create a topic'), 'no-access'],
+    [api(400, 'Bad Request: chat not found'), 'no-access'],
+    [api(400, 'Bad Request: CHAT_ADMIN_REQUIRED'), 'no-access'],
+    [api(400, "Bad Request: the message can't be copied"), 'uncopyable'],
+    [api(400, 'Bad Request: message to copy not found'), 'bad-request'],
   ])('classifies %j as %s', (raw, kind) => {
     expect(classifyTelegramError('sendMessage', raw).kind).toBe(kind);
+  });
+
+  it('lets a job wait out missing access instead of spending its retries, and nothing else', () => {
+    expect(classifyTelegramError('createForumTopic', api(403, 'Forbidden: bot was kicked from the supergroup chat')).deferForSeconds).toBe(30);
+    expect(classifyTelegramError('sendMessage', api(400, 'Bad Request: message is too long')).deferForSeconds).toBeUndefined();
+  });
+
+  it('says whether Telegram answered (the call had no effect) or the outcome is unknown', () => {
+    expect(classifyTelegramError('copyMessage', api(400, 'Bad Request: chat not found')).answered).toBe(true);
+    expect(classifyTelegramError('copyMessage', { name: 'AbortError', message: 'aborted' }).answered).toBe(false);
   });
 
   it('keeps retry_after in seconds', () => {

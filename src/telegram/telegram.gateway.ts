@@ -38,6 +38,13 @@ function limitedChat(method: string, payload: unknown): number {
   if (EDITS.has(method) && chatId < 0) return chatId;
   return NaN;
 }
+/** The group a call involves (as the target, or as the source of a copy), if any. */
+function groupOf(payload: unknown): number | undefined {
+  const p = payload as { chat_id?: number | string; from_chat_id?: number | string };
+  for (const id of [p.chat_id, p.from_chat_id].map(Number)) if (Number.isFinite(id) && id < 0) return id;
+  return undefined;
+}
+
 /** A retry_after longer than this is not waited out inline; the caller (a durable job) retries later. */
 const MAX_INLINE_WAIT_S = 10;
 
@@ -50,6 +57,7 @@ export class TelegramGateway {
   private readonly logger = new Logger('Telegram');
   private readonly client: Telegram;
   private readonly scheduler: SendScheduler;
+  private readonly noAccessListeners: ((chatId: number, error: TelegramCallError) => void)[] = [];
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // Its own client (not the bot's), so update handling and outbound traffic stay separate concerns.
@@ -66,7 +74,7 @@ export class TelegramGateway {
         if (Number.isFinite(chatId)) await this.scheduler.acquire(chatId, options.lane ?? 'group');
         return await this.once(method, payload);
       } catch (raw) {
-        const error = classifyTelegramError(method, raw);
+        const error = this.classify(method, payload, raw);
         if (error.kind === 'retry-after' && Number.isFinite(chatId)) this.scheduler.penalize(chatId, error.retryAfterSeconds ?? 1);
         const canWait = error.kind === 'transient' || (error.kind === 'retry-after' && (error.retryAfterSeconds ?? 1) <= MAX_INLINE_WAIT_S);
         if (!canWait || attempt >= retries) throw error;
@@ -83,6 +91,24 @@ export class TelegramGateway {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
+  }
+
+  /** Called whenever Telegram says the bot has no access to a group (removed, demoted, missing a right). */
+  onNoAccess(listener: (chatId: number, error: TelegramCallError) => void): void {
+    this.noAccessListeners.push(listener);
+  }
+
+  /**
+   * "No access" is about a group; the same answers for a private chat (say "chat not found") mean the
+   * customer cannot be reached, which the rest of the code knows as `blocked`.
+   */
+  private classify(method: string, payload: unknown, raw: unknown): TelegramCallError {
+    const error = classifyTelegramError(method, raw);
+    if (error.kind !== 'no-access') return error;
+    const group = groupOf(payload);
+    if (group === undefined) return new TelegramCallError(method, 'blocked', error.code, error.description);
+    for (const listener of this.noAccessListeners) listener(group, error);
+    return error;
   }
 
   sendMessage(chatId: number, text: string, extra: Omit<Opts<'sendMessage'>, 'chat_id' | 'text'> = {}, options?: CallOptions) {

@@ -49,6 +49,18 @@ export class Customer {
   @Column({ name: 'blocked_at', type: 'timestamptz', nullable: true })
   blockedAt: Date | null;
 
+  /** When the greeting with the language menu was last sent (at most once per few seconds, whatever /start floods). */
+  @Column({ name: 'greeted_at', type: 'timestamptz', nullable: true })
+  greetedAt: Date | null;
+
+  /** When the "choose a topic first" prompt was last sent for a message written before choosing. */
+  @Column({ name: 'prompted_at', type: 'timestamptz', nullable: true })
+  promptedAt: Date | null;
+
+  /** Messages written before choosing a topic that were not kept, the draft being full. */
+  @Column({ name: 'draft_dropped', type: 'integer' })
+  draftDropped: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -75,6 +75,10 @@ export class Ticket {
   @Column({ name: 'reopened_at', type: 'timestamptz', nullable: true })
   reopenedAt: Date | null;
 
+  /** The last message of either side, or the opening or reopening: what "idle" is measured from. */
+  @Column({ name: 'last_activity_at', type: 'timestamptz' })
+  lastActivityAt: Date;
+
   /** When the customer was told that the idle ticket will close soon. */
   @Column({ name: 'auto_close_warned_at', type: 'timestamptz', nullable: true })
   autoCloseWarnedAt: Date | null;

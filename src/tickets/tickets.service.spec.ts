@@ -14,7 +14,7 @@ import type { TicketMessageRepository } from './repositories/ticket-message.repo
 import type { TicketRepository } from './repositories/ticket.repository';
 import type { UpdateClaimRepository } from './repositories/update-claim.repository';
 import type { Ticket } from './ticket.entity';
-import { TicketsService } from './tickets.service';
+import { MAX_DRAFT, PROMPT_EVERY_S, TicketsService } from './tickets.service';
 import { wireListeners } from '../../test/support/listeners';
 
 const ROOT = join(__dirname, '../..');
@@ -50,6 +50,9 @@ function customer(overrides: Partial<Customer> = {}): Customer {
     subcategory: null,
     draft: [],
     blockedAt: null,
+    greetedAt: null,
+    promptedAt: null,
+    draftDropped: 0,
     createdAt: new Date(),
     updatedAt: new Date(),
     ...overrides,
@@ -119,7 +122,21 @@ function setup(env: Record<string, string> = {}) {
   wireListeners(emitter, appConfig);
 
   const updates = mockOf<UpdateClaimRepository>('claim');
-  const customers = mockOf<CustomerRepository>('upsert', 'moveTo', 'chooseLanguage', 'chooseCategory', 'saveDraft', 'finishIntake', 'find');
+  const customers = mockOf<CustomerRepository>(
+    'upsert',
+    'moveTo',
+    'chooseLanguage',
+    'chooseCategory',
+    'saveDraft',
+    'finishIntake',
+    'find',
+    'claimPrompt',
+    'claimGreeting',
+    'countDropped',
+  );
+  customers.claimPrompt.mockResolvedValue(true);
+  customers.claimGreeting.mockResolvedValue(true);
+  customers.countDropped.mockResolvedValue(1);
   const tickets = mockOf<TicketRepository>('openOf', 'recentlyClosed', 'open', 'reopen', 'find');
   tickets.reopen.mockResolvedValue(true);
   const messages = mockOf<TicketMessageRepository>('insert');
@@ -295,16 +312,30 @@ describe('TicketsService.receive', () => {
       expect(t.queue.sent).toEqual([]);
     });
 
-    it('caps the draft at 20 messages, dropping the oldest', async () => {
+    it('keeps every message up to the draft limit, then keeps no more and says so once', async () => {
       const t = setup();
-      const full = Array.from({ length: 20 }, (_, i) => draft(i + 1));
+      const full = Array.from({ length: MAX_DRAFT }, (_, i) => draft(i + 1));
       t.customers.upsert.mockResolvedValue(customer({ step: 'category', draft: full }));
 
-      await t.sut.receive(incoming({ messageId: 21 }));
+      const first = await t.sut.receive(incoming({ messageId: MAX_DRAFT + 1 }));
+      t.customers.countDropped.mockResolvedValue(2);
+      const second = await t.sut.receive(incoming({ messageId: MAX_DRAFT + 2 }));
 
-      const saved = t.customers.saveDraft.mock.calls[0][1];
-      expect(saved).toHaveLength(20);
-      expect(saved.map((m) => m.messageId)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+      expect(t.customers.saveDraft).not.toHaveBeenCalled();
+      expect(first).toMatchObject({ outcome: 'needs-category', draftFull: true });
+      expect(second).toMatchObject({ outcome: 'needs-category', draftFull: false });
+    });
+
+    it('prompts for a topic only when the prompt was not shown within the last seconds', async () => {
+      const t = setup();
+      t.customers.upsert.mockResolvedValue(customer({ step: 'category' }));
+      t.customers.claimPrompt.mockResolvedValue(false);
+
+      const result = await t.sut.receive(incoming({ messageId: 3 }));
+
+      expect(t.customers.claimPrompt).toHaveBeenCalledWith(CUSTOMER_ID, PROMPT_EVERY_S, t.manager);
+      expect(result).toMatchObject({ outcome: 'needs-category', prompt: false });
+      expect(t.customers.saveDraft).toHaveBeenCalled();
     });
   });
 

@@ -11,8 +11,13 @@ import { TicketRepository } from './repositories/ticket.repository';
 import { UpdateClaimRepository } from './repositories/update-claim.repository';
 import { Ticket } from './ticket.entity';
 
-/** Messages kept while a customer has not chosen a category yet; beyond this the oldest are dropped. */
-const MAX_DRAFT = 20;
+/**
+ * Messages kept while a customer has not chosen a category yet. Beyond it a message is not kept, and the
+ * customer is told so once: what they were told is kept stays kept.
+ */
+export const MAX_DRAFT = 200;
+/** The greeting and the "choose a topic first" prompt go at most once per this many seconds (a flood gets a few, not one each). */
+export const PROMPT_EVERY_S = 5;
 
 export type { Sender };
 
@@ -21,10 +26,13 @@ export type ReceiveResult =
   | { outcome: 'opened'; ticket: Ticket; customer: Customer }
   | { outcome: 'appended'; ticket: Ticket; customer: Customer }
   | { outcome: 'reopened'; ticket: Ticket; customer: Customer }
-  | { outcome: 'needs-category'; customer: Customer }
+  /** `prompt`: show the topic menu now (not more often than PROMPT_EVERY_S); `draftFull`: the first message not kept. */
+  | { outcome: 'needs-category'; customer: Customer; prompt: boolean; draftFull: boolean }
   | { outcome: 'awaiting-description'; customer: Customer };
 
 export type DialogueResult = { outcome: 'duplicate' } | { outcome: 'ok'; customer: Customer; openTicket: Ticket | null };
+/** /start: `greet` says whether to answer it now (not more often than PROMPT_EVERY_S). */
+export type StartResult = { outcome: 'duplicate' } | { outcome: 'ok'; customer: Customer; openTicket: Ticket | null; greet: boolean };
 
 /**
  * Opens tickets and appends messages to them. Each call is one short unit of work that records the
@@ -70,22 +78,28 @@ export class TicketsService {
           const opened = await this.openTicket(tx, customer, [...customer.draft, draftOf(message)]);
           return { outcome: opened.created ? 'opened' : 'appended', ticket: opened.ticket, customer };
         }
-        const draft = [...customer.draft, draftOf(message)].slice(-MAX_DRAFT);
+        const prompt = await this.customers.claimPrompt(customer.id, PROMPT_EVERY_S, tx.db);
+        if (customer.draft.length >= MAX_DRAFT) {
+          const dropped = await this.customers.countDropped(customer.id, tx.db);
+          return { outcome: 'needs-category', customer, prompt, draftFull: dropped === 1 };
+        }
+        const draft = [...customer.draft, draftOf(message)];
         await this.customers.saveDraft(customer.id, draft, tx.db);
-        return { outcome: 'needs-category', customer: { ...customer, draft } };
+        return { outcome: 'needs-category', customer: { ...customer, draft }, prompt, draftFull: false };
       },
       (result) => this.afterCommit(result, message.messageId),
     );
   }
 
   /** /start: remember the customer, preselect a language, and reset an unfinished category choice. */
-  start(updateId: number, from: Sender): Promise<DialogueResult> {
-    return this.uow.run(async (tx) => {
-      if (!(await this.claim(tx, updateId, 'start'))) return { outcome: 'duplicate' as const };
+  start(updateId: number, from: Sender): Promise<StartResult> {
+    return this.uow.run(async (tx): Promise<StartResult> => {
+      if (!(await this.claim(tx, updateId, 'start'))) return { outcome: 'duplicate' };
       const customer = await this.upsertCustomer(tx, from);
       const openTicket = await this.tickets.openOf(customer.id, tx.db);
       if (!openTicket) await this.customers.moveTo(customer.id, 'language', tx.db);
-      return { outcome: 'ok' as const, customer: { ...customer, step: openTicket ? customer.step : 'language' }, openTicket };
+      const greet = await this.customers.claimGreeting(customer.id, PROMPT_EVERY_S, tx.db);
+      return { outcome: 'ok', customer: { ...customer, step: openTicket ? customer.step : 'language' }, openTicket, greet };
     });
   }
 

@@ -10,7 +10,7 @@ import { ConversationService } from './conversation.service';
 import { Customer } from './customer.entity';
 import { toIncoming } from './incoming-message';
 import { CALLBACK, IntakeKeyboards } from './intake-keyboards';
-import { ReceiveResult, TicketsService } from './tickets.service';
+import { MAX_DRAFT, ReceiveResult, TicketsService } from './tickets.service';
 
 type NextFn = () => Promise<void>;
 type ActionContext = Context & { match: RegExpExecArray };
@@ -37,7 +37,7 @@ export class TicketsUpdate {
   async onStart(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     if (ctx.chat?.type !== 'private' || !ctx.from) return next();
     const result = await this.tickets.start(ctx.update.update_id, ctx.from);
-    if (result.outcome === 'duplicate') return;
+    if (result.outcome === 'duplicate' || !result.greet) return;
     const { customer, openTicket } = result;
     if (openTicket) {
       await this.send(customer.id, this.i18n.t(customer.language, 'start.openTicket', { ticket: openTicket.id }));
@@ -95,6 +95,8 @@ export class TicketsUpdate {
     const result = await this.tickets.receive(incoming);
     if (result.outcome === 'needs-category') {
       const { customer } = result;
+      if (result.draftFull) await this.send(customer.id, this.i18n.t(customer.language, 'draft.full', { max: MAX_DRAFT }));
+      if (!result.prompt) return;
       await this.send(
         customer.id,
         this.i18n.t(customer.language, 'category.chooseFirst') + '\n\n' + this.i18n.t(customer.language, 'category.choose'),

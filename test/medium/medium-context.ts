@@ -144,8 +144,10 @@ export class MediumContext {
     const status = overrides.status ?? 'open';
     const closedAt = status === 'closed' ? (overrides.closedAt ?? new Date()) : (overrides.closedAt ?? null);
     const [row] = await this.sql<{ id: string }>(
-      `INSERT INTO tickets (customer_id, status, language, category, subcategory, thread_id, created_at, updated_at, closed_at, closed_by, reopened_at)
-       VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), COALESCE($7::timestamptz, now()), $8, $9, $10) RETURNING id`,
+      `INSERT INTO tickets (customer_id, status, language, category, subcategory, thread_id, created_at, updated_at, closed_at, closed_by, reopened_at,
+                            last_activity_at)
+       VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), COALESCE($7::timestamptz, now()), $8, $9, $10,
+               GREATEST(COALESCE($7::timestamptz, now()), $10::timestamptz)) RETURNING id`,
       [
         customer.id,
         status,
@@ -179,6 +181,11 @@ export class MediumContext {
         overrides.createdAt ?? null,
       ],
     );
+    // As the app does when it records a message: the ticket's last activity moves with it.
+    await this.sql(`UPDATE tickets SET last_activity_at = GREATEST(last_activity_at, COALESCE($2::timestamptz, now())) WHERE id = $1`, [
+      ticket.id,
+      overrides.createdAt ?? null,
+    ]);
     return (await this.messages.find(Number(row.id)))!;
   }
 

@@ -272,6 +272,24 @@ describe('tickets against PostgreSQL', () => {
     });
   });
 
+  describe('CustomerRepository prompts', () => {
+    it('lets the topic prompt and the greeting go once per interval each, and counts the messages not kept', async () => {
+      const customer = await ctx.newCustomer();
+
+      await expect(ctx.customers.claimPrompt(customer.id, 60)).resolves.toBe(true);
+      await expect(ctx.customers.claimPrompt(customer.id, 60)).resolves.toBe(false);
+      await expect(ctx.customers.claimGreeting(customer.id, 60)).resolves.toBe(true);
+      await expect(ctx.customers.claimGreeting(customer.id, 60)).resolves.toBe(false);
+      await ctx.sql(`UPDATE customers SET prompted_at = now() - interval '61 seconds' WHERE id = $1`, [customer.id]);
+      await expect(ctx.customers.claimPrompt(customer.id, 60)).resolves.toBe(true);
+
+      await expect(ctx.customers.countDropped(customer.id)).resolves.toBe(1);
+      await expect(ctx.customers.countDropped(customer.id)).resolves.toBe(2);
+      await ctx.customers.finishIntake(customer.id);
+      expect(await ctx.customers.find(customer.id)).toMatchObject({ draftDropped: 0, step: 'idle' });
+    });
+  });
+
   describe('CustomerRepository.setBlocked', () => {
     it('reports a change of the blocked flag only once in each direction', async () => {
       const customer = await ctx.newCustomer();

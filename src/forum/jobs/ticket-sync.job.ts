@@ -183,7 +183,8 @@ export class TicketSyncJob implements OnModuleInit {
       await this.messages.recordCopy(message.id, copy.message_id);
     } catch (error) {
       if (error instanceof TelegramCallError && error.answered) await this.messages.clearCopyStarted([message.id]);
-      if (error instanceof TelegramCallError && error.kind === 'bad-request') return this.refused(ticket, message, error);
+      if (error instanceof TelegramCallError && error.kind === 'uncopyable') return this.refused(ticket, message, error);
+      if (error instanceof TelegramCallError && error.kind === 'bad-request') return this.rejected(ticket, message, error);
       throw error;
     }
   }
@@ -225,6 +226,16 @@ export class TicketSyncJob implements OnModuleInit {
         { lane: 'customer' },
       )
       .catch((e: Error) => this.logger.warn(`ticket #${ticket.id}: could not tell the customer: ${e.message}`));
+  }
+
+  /**
+   * Telegram rejected this copy for a reason about this request (the customer deleted the message, say),
+   * not about its kind: the agents see why; the customer is not told their message is unsupported.
+   */
+  private async rejected(ticket: Ticket, message: TicketMessage, error: TelegramCallError): Promise<void> {
+    this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} was not copied: ${error.description}`);
+    await this.messages.markFailed([message.id], 'rejected');
+    await this.notes.post(ticket.threadId!, 'topic.notCopied', { reason: error.description });
   }
 
   private async load(ticketId: number): Promise<Ticket> {

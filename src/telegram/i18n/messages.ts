@@ -45,6 +45,9 @@ const en = {
   'topic.blocked': '⛔ The customer blocked the bot: answers cannot be delivered until they unblock it.',
   'topic.unblocked': '✅ The customer unblocked the bot; answers will be delivered again.',
   'topic.undelivered': '⛔ Not delivered: the customer blocked the bot.',
+  'topic.notCopied': '⚠️ A customer message could not be copied here (Telegram: {reason}).',
+  'draft.full':
+    'You have written {max} messages before choosing a topic: they are kept, but the messages after them are not. Please choose a topic; then write again what is missing.',
   'topic.notTicket': 'This topic is not a ticket; messages here are not sent to anyone.',
   'topic.alreadyClosed': 'This ticket is already closed.',
   'topic.alreadyOpen': 'This ticket is already open.',
@@ -116,6 +119,9 @@ const ru: Record<MessageKey, string> = {
   'topic.blocked': '⛔ Клиент заблокировал бота: ответы не будут доставлены, пока он не разблокирует.',
   'topic.unblocked': '✅ Клиент разблокировал бота; ответы снова доставляются.',
   'topic.undelivered': '⛔ Не доставлено: клиент заблокировал бота.',
+  'topic.notCopied': '⚠️ Сообщение клиента не удалось скопировать сюда (Telegram: {reason}).',
+  'draft.full':
+    'Вы написали {max} сообщений, не выбрав тему: они сохранены, но следующие за ними — нет. Пожалуйста, выберите тему, а затем напишите ещё раз то, чего не хватает.',
   'topic.notTicket': 'Эта тема не является обращением; сообщения отсюда никому не отправляются.',
   'topic.alreadyClosed': 'Это обращение уже закрыто.',
   'topic.alreadyOpen': 'Это обращение уже открыто.',

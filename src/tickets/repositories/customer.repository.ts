@@ -61,7 +61,39 @@ export class CustomerRepository {
 
   /** A ticket opened: the dialogue is done and the draft became its messages. */
   async finishIntake(id: number, db: EntityManager = this.dataSource.manager): Promise<void> {
-    await db.query(`UPDATE customers SET step = 'idle', draft = '[]'::jsonb, updated_at = now() WHERE id = $1`, [id]);
+    await db.query(`UPDATE customers SET step = 'idle', draft = '[]'::jsonb, draft_dropped = 0, updated_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** A message that did not fit the full draft; returns how many were not kept so far. */
+  async countDropped(id: number, db: EntityManager = this.dataSource.manager): Promise<number> {
+    const [row] = await returning<{ draft_dropped: number }>(
+      db,
+      `UPDATE customers SET draft_dropped = draft_dropped + 1, updated_at = now() WHERE id = $1 RETURNING draft_dropped`,
+      [id],
+    );
+    return row?.draft_dropped ?? 0;
+  }
+
+  /**
+   * Claims the right to send the greeting (or the open-ticket reminder) now: true at most once per
+   * `seconds`, however many /start a customer sends, and across instances.
+   */
+  claimGreeting(id: number, seconds: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    return this.claimEvery(id, 'greeted_at', seconds, db);
+  }
+
+  /** Claims the right to send the "choose a topic first" prompt now: true at most once per `seconds`. */
+  claimPrompt(id: number, seconds: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    return this.claimEvery(id, 'prompted_at', seconds, db);
+  }
+
+  private async claimEvery(id: number, column: 'greeted_at' | 'prompted_at', seconds: number, db: EntityManager): Promise<boolean> {
+    const rows = await returning(
+      db,
+      `UPDATE customers SET ${column} = now() WHERE id = $1 AND (${column} IS NULL OR ${column} < now() - make_interval(secs => $2)) RETURNING id`,
+      [id, seconds],
+    );
+    return rows.length > 0;
   }
 
   /** Marks the customer as having blocked (or unblocked) the bot; true when that changed anything. */

@@ -5,9 +5,8 @@ import { returning } from '../../database/repositories/rows';
 import type { Customer } from '../customer.entity';
 import { ClosedBy, Ticket } from '../ticket.entity';
 
-/** The time of a ticket's last sign of life: its last message, its reopening, or its opening. */
-const LAST_ACTIVITY = `GREATEST(t.created_at, COALESCE(t.reopened_at, t.created_at),
-  COALESCE((SELECT max(m.created_at) FROM ticket_messages m WHERE m.ticket_id = t.id), t.created_at))`;
+/** The time of a ticket's last sign of life: its last message, its reopening, or its opening (kept on the row). */
+const LAST_ACTIVITY = `t.last_activity_at`;
 
 export interface IdleWarning {
   ticketId: number;
@@ -89,7 +88,7 @@ export class TicketRepository {
   async reopen(id: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
     const reopened = await returning(
       db,
-      `UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL, reopened_at = now(), updated_at = now()
+      `UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL, reopened_at = now(), last_activity_at = now(), updated_at = now()
         WHERE id = $1 AND status = 'closed' RETURNING id`,
       [id],
     );
