@@ -13,6 +13,7 @@ import { AiDrafts } from './ai-drafts.service';
 import { KnowledgeBase } from './knowledge-base';
 import { answerPrompt, ModelAnswer, parseAnswer } from './prompts';
 import { AiStateRepository } from './repositories/ai-state.repository';
+import { persist } from '../database/persist';
 
 /** The longest answer passed on; Telegram's message limit is 4096 characters, the frame takes some. */
 const ANSWER_MAX = 3000;
@@ -124,7 +125,7 @@ export class AiAnswers implements OnModuleInit {
       await this.state.unclaimDraft(ticket.id);
       throw error;
     }
-    await this.state.recordDraft(ticket.id, draftId);
+    await persist(() => this.state.recordDraft(ticket.id, draftId), `ticket #${ticket.id}: AI draft`, this.logger);
     this.logger.log(`ticket #${ticket.id}: AI draft posted in topic ${ticket.threadId}`);
   }
 
@@ -151,7 +152,7 @@ export class AiAnswers implements OnModuleInit {
       await this.state.unclaimSend(ticket.id, 'ready');
       throw error;
     }
-    await this.state.recordSent(ticket.id, sentId, null);
+    await persist(() => this.state.recordSent(ticket.id, sentId, null), `ticket #${ticket.id}: automatic answer`, this.logger);
     this.logger.log(`ticket #${ticket.id}: automatic answer sent to the customer`);
   }
 
@@ -164,7 +165,7 @@ export class AiAnswers implements OnModuleInit {
       { message_thread_id: ticket.threadId!, link_preview_options: { is_disabled: true } },
       { lane: 'group' },
     );
-    await this.state.recordMirror(ticket.id, sent.message_id);
+    await persist(() => this.state.recordMirror(ticket.id, sent.message_id), `ticket #${ticket.id}: AI mirror`, this.logger);
   }
 
   /**

@@ -7,6 +7,7 @@ import { TelegramCallError } from '../telegram/telegram-error';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import type { Ticket } from '../tickets/ticket.entity';
 import { AiStateRepository } from './repositories/ai-state.repository';
+import { persist } from '../database/persist';
 
 /** Callback data of the draft's buttons: `ai:send:42`, `ai:discard:42` (well under Telegram's 64 bytes). */
 export const AI_ACTION = /^ai:(send|discard):(\d+)$/;
@@ -62,7 +63,7 @@ export class AiDrafts {
       this.logger.warn(`ticket #${ticketId}: the AI draft could not be sent (${(error as Error).message}); the agent may try again`);
       return this.say('ai.callback.failed');
     }
-    await this.state.recordSent(ticketId, sentId, agent);
+    await persist(() => this.state.recordSent(ticketId, sentId, agent), `ticket #${ticketId}: AI draft sent`, this.logger);
     this.logger.log(`ticket #${ticketId}: AI draft sent to the customer by ${agent}`);
     await this.showOutcome(ticket, 'ai.draft.sent', agent);
     return this.say('ai.callback.sent');

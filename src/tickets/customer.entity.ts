@@ -53,6 +53,10 @@ export class Customer {
   @Column({ name: 'greeted_at', type: 'timestamptz', nullable: true })
   greetedAt: Date | null;
 
+  /** When /start last got the reminder of the open ticket. */
+  @Column({ name: 'reminded_at', type: 'timestamptz', nullable: true })
+  remindedAt: Date | null;
+
   /** When the "choose a topic first" prompt was last sent for a message written before choosing. */
   @Column({ name: 'prompted_at', type: 'timestamptz', nullable: true })
   promptedAt: Date | null;

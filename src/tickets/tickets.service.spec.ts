@@ -51,6 +51,7 @@ function customer(overrides: Partial<Customer> = {}): Customer {
     draft: [],
     blockedAt: null,
     greetedAt: null,
+    remindedAt: null,
     promptedAt: null,
     draftDropped: 0,
     createdAt: new Date(),

@@ -98,7 +98,10 @@ export class TicketsService {
       const customer = await this.upsertCustomer(tx, from);
       const openTicket = await this.tickets.openOf(customer.id, tx.db);
       if (!openTicket) await this.customers.moveTo(customer.id, 'language', tx.db);
-      const greet = await this.customers.claimGreeting(customer.id, PROMPT_EVERY_S, tx.db);
+      // A customer who moved on in the dialogue since the last greeting wants to start over: greet at once.
+      // Repeated /start on the greeting itself (a flood) gets at most one answer per PROMPT_EVERY_S.
+      const interval = openTicket || customer.step === 'language' ? PROMPT_EVERY_S : 0;
+      const greet = await this.customers.claimGreeting(customer.id, openTicket ? 'reminder' : 'greeting', interval, tx.db);
       return { outcome: 'ok', customer: { ...customer, step: openTicket ? customer.step : 'language' }, openTicket, greet };
     });
   }

@@ -278,8 +278,10 @@ describe('tickets against PostgreSQL', () => {
 
       await expect(ctx.customers.claimPrompt(customer.id, 60)).resolves.toBe(true);
       await expect(ctx.customers.claimPrompt(customer.id, 60)).resolves.toBe(false);
-      await expect(ctx.customers.claimGreeting(customer.id, 60)).resolves.toBe(true);
-      await expect(ctx.customers.claimGreeting(customer.id, 60)).resolves.toBe(false);
+      await expect(ctx.customers.claimGreeting(customer.id, 'greeting', 60)).resolves.toBe(true);
+      await expect(ctx.customers.claimGreeting(customer.id, 'greeting', 60)).resolves.toBe(false);
+      // The reminder of an open ticket is another answer, throttled on its own.
+      await expect(ctx.customers.claimGreeting(customer.id, 'reminder', 60)).resolves.toBe(true);
       await ctx.sql(`UPDATE customers SET prompted_at = now() - interval '61 seconds' WHERE id = $1`, [customer.id]);
       await expect(ctx.customers.claimPrompt(customer.id, 60)).resolves.toBe(true);
 

@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Flood safety and cheaper scans: when a customer was last shown the greeting and the "choose a topic"
  * prompt (each at most once per few seconds), how many messages written before choosing a topic were
- * not kept, a ticket's last activity kept on the row (auto-close reads it instead of scanning every
+ * not kept (the reminder of an open ticket likewise), a ticket's last activity kept on the row (auto-close reads it instead of scanning every
  * message), and an index for reading a ticket's messages in order.
  */
 export class FloodAndActivity1764000500000 implements MigrationInterface {
@@ -11,6 +11,7 @@ export class FloodAndActivity1764000500000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE customers ADD COLUMN greeted_at timestamptz`);
+    await q.query(`ALTER TABLE customers ADD COLUMN reminded_at timestamptz`);
     await q.query(`ALTER TABLE customers ADD COLUMN prompted_at timestamptz`);
     await q.query(`ALTER TABLE customers ADD COLUMN draft_dropped integer NOT NULL DEFAULT 0`);
     await q.query(`CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, id)`);
@@ -27,6 +28,7 @@ export class FloodAndActivity1764000500000 implements MigrationInterface {
     await q.query(`DROP INDEX ticket_messages_ticket`);
     await q.query(`ALTER TABLE customers DROP COLUMN draft_dropped`);
     await q.query(`ALTER TABLE customers DROP COLUMN prompted_at`);
+    await q.query(`ALTER TABLE customers DROP COLUMN reminded_at`);
     await q.query(`ALTER TABLE customers DROP COLUMN greeted_at`);
   }
 }

@@ -14,6 +14,7 @@ import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
 import { albumRuns, settledAlbum } from '../albums';
 import { TopicNotes } from '../topic-notes.service';
+import { persist } from '../../database/persist';
 
 /**
  * `ticket.deliver`: copies the agents' pending answers of a ticket to the customer, in order, albums as
@@ -86,7 +87,7 @@ export class DeliverJob implements OnModuleInit {
       const copy = await this.gateway.copyMessage(ticket.customerId, this.config.supportChatId, message.messageId, { ...reply, ...caption }, { lane: 'customer' });
       sentId = copy.message_id;
     }
-    await this.messages.recordCopy(message.id, sentId);
+    await persist(() => this.messages.recordCopy(message.id, sentId), `ticket #${ticket.id}: answer ${message.messageId}`, this.logger);
   }
 
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
@@ -96,7 +97,7 @@ export class DeliverJob implements OnModuleInit {
       { chat_id: ticket.customerId, from_chat_id: this.config.supportChatId, message_ids: items.map((m) => m.messageId) },
       { lane: 'customer' },
     );
-    await this.messages.recordAlbumCopies(items, copies);
+    await persist(() => this.messages.recordAlbumCopies(items, copies), `ticket #${ticket.id}: album answer`, this.logger);
   }
 
   /** 403: the customer blocked the bot or deleted their account. Nothing is retried; the topic is told. */

@@ -18,6 +18,7 @@ import { provisionalTitle, ticketCard } from '../ticket-card';
 import { TopicAdoption } from '../topic-adoption.service';
 import { TopicNotes } from '../topic-notes.service';
 import { TopicTitleSource } from '../topic-title.port';
+import { persist } from '../../database/persist';
 
 /**
  * After an attempt whose outcome is unknown (a crash, a timeout), how long to wait for Telegram's
@@ -121,7 +122,8 @@ export class TicketSyncJob implements OnModuleInit {
       if (error instanceof TelegramCallError && error.answered) await this.topics.clearRequest(ticket.id);
       throw error;
     });
-    if (!(await this.topics.recordCreated(ticket.id, topic.message_thread_id, topic.name))) {
+    const recorded = await persist(() => this.topics.recordCreated(ticket.id, topic.message_thread_id, topic.name), `ticket #${ticket.id}: topic`, this.logger);
+    if (!recorded) {
       // A topic of an earlier attempt was adopted meanwhile; this one is the duplicate.
       await this.adoption.removeDuplicate(ticket.id, topic.message_thread_id);
       return this.load(ticket.id);
@@ -152,7 +154,7 @@ export class TicketSyncJob implements OnModuleInit {
       { message_thread_id: ticket.threadId!, link_preview_options: { is_disabled: true } },
       { lane: 'group' },
     );
-    await this.topics.recordCard(ticket.id, card.message_id);
+    await persist(() => this.topics.recordCard(ticket.id, card.message_id), `ticket #${ticket.id}: card`, this.logger);
     return { ...ticket, cardMessageId: card.message_id };
   }
 
@@ -180,7 +182,7 @@ export class TicketSyncJob implements OnModuleInit {
         { message_thread_id: ticket.threadId!, ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}) },
         { lane: 'group' },
       );
-      await this.messages.recordCopy(message.id, copy.message_id);
+      await persist(() => this.messages.recordCopy(message.id, copy.message_id), `ticket #${ticket.id}: copy of ${message.messageId}`, this.logger);
     } catch (error) {
       if (error instanceof TelegramCallError && error.answered) await this.messages.clearCopyStarted([message.id]);
       if (error instanceof TelegramCallError && error.kind === 'uncopyable') return this.refused(ticket, message, error);
@@ -209,7 +211,7 @@ export class TicketSyncJob implements OnModuleInit {
         if (error instanceof TelegramCallError && error.answered) await this.messages.clearCopyStarted(ids);
         throw error;
       });
-    await this.messages.recordAlbumCopies(items, copies);
+    await persist(() => this.messages.recordAlbumCopies(items, copies), `ticket #${ticket.id}: album copy`, this.logger);
   }
 
   /** Telegram will not copy this message (a paid post, an invoice, a quiz...): say so on both sides. */

@@ -8,6 +8,7 @@ import { ConversationService } from '../conversation.service';
 import { TicketMessageRepository } from '../repositories/ticket-message.repository';
 import { TicketRepository } from '../repositories/ticket.repository';
 import { Ticket } from '../ticket.entity';
+import { persist } from '../../database/persist';
 
 /**
  * The acknowledgement "thank you, we will review it in order of the queue": sent inline right after the
@@ -38,7 +39,12 @@ export class TicketAckJob implements OnModuleInit {
       await this.send(ticket, replyTo, 0);
     } catch (error) {
       if (error instanceof TelegramCallError && error.kind === 'blocked') return this.giveUp(ticket, error);
-      this.logger.warn(`ticket #${ticket.id}: acknowledgement failed inline (${(error as Error).message}); a job will retry it`);
+      if (!(error instanceof TelegramCallError)) {
+        // The customer has it; only its record is missing (the database stayed away). A job would send it again.
+        this.logger.error(`ticket #${ticket.id}: acknowledgement sent, its record lost: ${(error as Error).message}`);
+        return;
+      }
+      this.logger.warn(`ticket #${ticket.id}: acknowledgement failed inline (${error.message}); a job will retry it`);
       await this.jobs.send('ticket.ack', { ticketId: ticket.id });
     }
   }
@@ -77,7 +83,8 @@ export class TicketAckJob implements OnModuleInit {
       },
       { lane: 'customer', retries },
     );
-    await this.tickets.recordAck(ticket.id, sent.message_id);
+    // Sent: from here on only the record may be retried, never the acknowledgement itself.
+    await persist(() => this.tickets.recordAck(ticket.id, sent.message_id), `ticket #${ticket.id}: acknowledgement`, this.logger);
   }
 
   private async giveUp(ticket: Ticket, error: TelegramCallError): Promise<void> {

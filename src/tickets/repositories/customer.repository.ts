@@ -78,8 +78,8 @@ export class CustomerRepository {
    * Claims the right to send the greeting (or the open-ticket reminder) now: true at most once per
    * `seconds`, however many /start a customer sends, and across instances.
    */
-  claimGreeting(id: number, seconds: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
-    return this.claimEvery(id, 'greeted_at', seconds, db);
+  claimGreeting(id: number, kind: 'greeting' | 'reminder', seconds: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    return this.claimEvery(id, kind === 'greeting' ? 'greeted_at' : 'reminded_at', seconds, db);
   }
 
   /** Claims the right to send the "choose a topic first" prompt now: true at most once per `seconds`. */
@@ -87,7 +87,7 @@ export class CustomerRepository {
     return this.claimEvery(id, 'prompted_at', seconds, db);
   }
 
-  private async claimEvery(id: number, column: 'greeted_at' | 'prompted_at', seconds: number, db: EntityManager): Promise<boolean> {
+  private async claimEvery(id: number, column: 'greeted_at' | 'reminded_at' | 'prompted_at', seconds: number, db: EntityManager): Promise<boolean> {
     const rows = await returning(
       db,
       `UPDATE customers SET ${column} = now() WHERE id = $1 AND (${column} IS NULL OR ${column} < now() - make_interval(secs => $2)) RETURNING id`,
