@@ -39,6 +39,8 @@ export interface AppConfig {
   /** The folder of Markdown files the AI answers from. */
   knowledgeDir: string;
   jobConcurrency: number;
+  /** Connections of this instance's database pool (pg-boss and the polling lock add 5). */
+  dbPoolSize: number;
   /** Outbound limits kept by the gateway (Telegram's: 30/s overall, 1/s per chat, 20/min per group). */
   rateLimits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerSecond: number; perGroupPerMinute: number };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -126,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const categoriesFile = resolve(str('CATEGORIES_FILE', 'catalog/categories.json'));
   if (!existsSync(categoriesFile)) problems.push(`CATEGORIES_FILE not found: ${str('CATEGORIES_FILE', 'catalog/categories.json')}`);
 
+  const dbPoolSize = Number(str('DB_POOL_SIZE', '10'));
+  if (!Number.isInteger(dbPoolSize) || dbPoolSize < 2 || dbPoolSize > 200) problems.push('DB_POOL_SIZE must be an integer between 2 and 200');
   const jobConcurrency = Number(str('JOB_CONCURRENCY', '16'));
   if (!Number.isInteger(jobConcurrency) || jobConcurrency < 1 || jobConcurrency > 64)
     problems.push('JOB_CONCURRENCY must be an integer between 1 and 64');
@@ -191,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     aiAnswerMode: aiAnswerMode as AiAnswerMode,
     knowledgeDir,
     jobConcurrency,
+    dbPoolSize,
     rateLimits,
     logLevel: logLevel as AppConfig['logLevel'],
   };

@@ -6,8 +6,15 @@ import { migrations } from './migrations';
 
 export const entities = [Customer, Ticket, TicketMessage];
 
-/** The DataSource options shared by the app, the TypeORM CLI (ormconfig.ts) and the tests. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/** Connections a pool may have by default: see README, "Connections". */
+export const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * The DataSource options shared by the app, the TypeORM CLI (ormconfig.ts) and the tests. No connection
+ * is held while waiting for Telegram, so a small pool serves many concurrent updates and jobs; a
+ * caller that cannot get one within 10 s fails (an infrastructure error: the update or job is retried).
+ */
+export function dataSourceOptions(url: string, poolSize = DEFAULT_POOL_SIZE): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -15,7 +22,14 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrations,
     synchronize: false,
     migrationsTransactionMode: 'each',
-    // Sync jobs each hold one connection for their advisory lock; the pool leaves room for them and for updates.
-    extra: { max: 40, application_name: 'helpdesk' },
+    extra: {
+      max: poolSize,
+      application_name: 'helpdesk',
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      // Every statement and transaction here is short; one that hangs is ended rather than holding its connection.
+      statement_timeout: 60_000,
+      idle_in_transaction_session_timeout: 60_000,
+    },
   };
 }

@@ -4,13 +4,14 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { AdvisoryLockRepository } from './repositories/advisory-lock.repository';
 import { HealthRepository } from './repositories/health.repository';
+import { WorkLeaseRepository } from './repositories/work-lease.repository';
 
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions(config.databaseUrl),
+        ...dataSourceOptions(config.databaseUrl, config.dbPoolSize),
         migrationsRun: !config.skipMigrations,
         // Fail fast with a clear error instead of TypeORM's default 9 retries × 3 s.
         retryAttempts: 2,
@@ -19,7 +20,7 @@ import { HealthRepository } from './repositories/health.repository';
       }),
     }),
   ],
-  providers: [AdvisoryLockRepository, HealthRepository],
-  exports: [AdvisoryLockRepository, HealthRepository],
+  providers: [AdvisoryLockRepository, HealthRepository, WorkLeaseRepository],
+  exports: [AdvisoryLockRepository, HealthRepository, WorkLeaseRepository],
 })
 export class DatabaseModule {}

@@ -4,6 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions, deferralOf } from './job-queue';
 
+/** Connections of pg-boss's own pool (see README, "Connections"). */
+export const pgBossPoolSize = (jobConcurrency: number) => jobConcurrency + 2;
+
 /** Retry policy per queue: quick first retries, then backing off; the sweeper catches anything beyond. */
 const QUEUE_OPTIONS: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {
   'ticket.sync': { retryLimit: 12, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
@@ -39,16 +42,22 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, dataSource: DataSource) {
     super();
-    const options = dataSource.options as { url?: string };
-    this.boss = new PgBoss({
-      connectionString: options.url,
+    const { url } = dataSource.options as { url?: string };
+    const options: PgBoss.ConstructorOptions & { connectionTimeoutMillis: number } = {
+      connectionString: url,
       schema: 'pgboss',
       application_name: 'helpdesk-jobs',
-      max: Math.max(4, config.jobConcurrency + 2),
+      // Each queue's workers fetch and complete their jobs through this pool (jobs written with data go
+      // through the app's transaction); one connection per concurrent job of a queue, and two to spare.
+      max: pgBossPoolSize(config.jobConcurrency),
+      // A worker waiting for a connection gives up (and tries again) rather than waiting forever.
+      connectionTimeoutMillis: 10_000,
       supervise: true,
       schedule: false,
       migrate: true,
-    });
+    };
+    // connectionTimeoutMillis is passed on to pg's pool (pg-boss's types do not list it).
+    this.boss = new PgBoss(options);
     this.boss.on('error', (error) => this.logger.error(`pg-boss: ${error.message}`));
   }
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
 import { APP_CONFIG, AppConfig, LANGUAGES } from '../config/app-config';
-import { LOCKS } from '../database/advisory-locks';
+import { LOCKS } from '../database/locks';
 import { AdvisoryLockRepository, HeldLock } from '../database/repositories/advisory-lock.repository';
 import { I18n } from './i18n/i18n.service';
 import { TelegramCallError } from './telegram-error';

@@ -143,5 +143,5 @@ export async function handled(emu: BotApiEmulator, updateId: number, afterSeq = 
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** pg-boss's interval for checking that stopped workers have finished (manager.offWork), plus a margin. */
-const PG_BOSS_WORKER_CHECK_MS = 1100;
+/** Two rounds of pg-boss's one-second check that stopped workers have finished (manager.offWork), and a margin. */
+const PG_BOSS_WORKER_CHECK_MS = 2100;

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { MessageEntity } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { LOCKS } from '../../database/advisory-locks';
-import { AdvisoryLockRepository } from '../../database/repositories/advisory-lock.repository';
+import { LEASES } from '../../database/locks';
+import { WorkLeaseRepository } from '../../database/repositories/work-lease.repository';
 import { JobQueue } from '../../jobs/job-queue';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
@@ -28,7 +28,7 @@ export class DeliverJob implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly locks: AdvisoryLockRepository,
+    private readonly leases: WorkLeaseRepository,
     private readonly tickets: TicketRepository,
     private readonly messages: TicketMessageRepository,
     private readonly jobs: JobQueue,
@@ -40,8 +40,8 @@ export class DeliverJob implements OnModuleInit {
 
   onModuleInit(): void {
     this.jobs.handle('ticket.deliver', ({ ticketId }) =>
-      this.locks.whileHeld(
-        LOCKS.deliver,
+      this.leases.whileLeased(
+        LEASES.deliver,
         ticketId,
         () => this.deliver(ticketId),
         () => this.messages.hasPending(ticketId, 'agent'),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { LOCKS } from '../../database/advisory-locks';
-import { AdvisoryLockRepository } from '../../database/repositories/advisory-lock.repository';
+import { LEASES } from '../../database/locks';
+import { WorkLeaseRepository } from '../../database/repositories/work-lease.repository';
 import { JobQueue } from '../../jobs/job-queue';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
@@ -30,7 +30,7 @@ const ADOPTION_WAIT_MS = 8000;
  * `ticket.sync`: makes the ticket's forum topic exist (with its card) and copies the customer's pending
  * messages into it, oldest first, albums as albums. Idempotent: every result is recorded as soon as
  * Telegram returns it, so a retried job continues where the last one stopped instead of repeating it.
- * One sync per ticket runs at a time (an advisory lock per ticket).
+ * One sync per ticket runs at a time (a lease per ticket, see WorkLeaseRepository).
  */
 @Injectable()
 export class TicketSyncJob implements OnModuleInit {
@@ -38,7 +38,7 @@ export class TicketSyncJob implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly locks: AdvisoryLockRepository,
+    private readonly leases: WorkLeaseRepository,
     private readonly tickets: TicketRepository,
     private readonly topics: TopicRepository,
     private readonly messages: TicketMessageRepository,
@@ -57,8 +57,8 @@ export class TicketSyncJob implements OnModuleInit {
   }
 
   run(ticketId: number): Promise<void> {
-    return this.locks.whileHeld(
-      LOCKS.sync,
+    return this.leases.whileLeased(
+      LEASES.sync,
       ticketId,
       () => this.syncOnce(ticketId),
       () => this.topics.syncPending(ticketId),

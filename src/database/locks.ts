@@ -1,0 +1,25 @@
+/**
+ * Every lock the app uses, in one place, so two kinds of work never share a key by accident.
+ *
+ * Advisory locks are session locks: each holds a connection for as long as it is held, so only the one
+ * long-lived lock is one (polling leadership, a single connection per instance).
+ */
+export const LOCKS = {
+  /** The one instance that polls Telegram (second key 0). */
+  poll: 7302,
+} as const;
+
+export type LockNamespace = (typeof LOCKS)[keyof typeof LOCKS];
+
+/**
+ * Per-ticket work that must not run twice at once, serialised by leases (`work_leases`, keyed by the
+ * ticket id) that hold no connection while the work waits for Telegram.
+ */
+export const LEASES = {
+  /** One `ticket.sync` per ticket at a time (topic, card, customer copies). */
+  sync: 'ticket.sync',
+  /** One `ticket.deliver` per ticket at a time (agent answers to the customer). */
+  deliver: 'ticket.deliver',
+} as const;
+
+export type LeaseKind = (typeof LEASES)[keyof typeof LEASES];
