@@ -7,8 +7,12 @@ import { I18n } from './i18n/i18n.service';
 import { InboxRepository } from './repositories/inbox.repository';
 import { TelegramGateway } from './telegram.gateway';
 
-/** How long an instance owns an update it took; past it (a crash, a lost connection) any instance may. */
-const LEASE_S = 20;
+/**
+ * How long an instance owns an update it took; past it (a crash, a lost connection) any instance may.
+ * Renewed for every update in hand, so a long queue behind one chat keeps its updates.
+ */
+const LEASE_S = 10;
+const RENEW_EVERY_MS = 3000;
 /** Attempts of an update failing for a reason that is not the infrastructure before it is parked. */
 const MAX_ATTEMPTS = 5;
 const REDRIVE_EVERY_MS = 1000;
@@ -32,6 +36,9 @@ export class UpdateInbox {
   private readonly sequencer = new ChatSequencer();
   /** Chats whose queued live updates must wait for the redrive: an earlier one of theirs failed. */
   private readonly deferred = new Set<string>();
+  /** Updates this instance holds (queued or being handled): their leases are renewed. */
+  private readonly inHand = new Set<number>();
+  private renewal?: NodeJS.Timeout;
   private handler?: (update: Update) => Promise<void>;
   private timer?: NodeJS.Timeout;
   private running = false;
@@ -50,12 +57,14 @@ export class UpdateInbox {
     this.handler = handler;
     this.running = true;
     this.schedule(0);
+    this.renewal = setInterval(() => void this.renewLeases(), RENEW_EVERY_MS);
   }
 
   /** Stops the redrive loop and waits for the updates in hand; the rest stay stored for the next start. */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    clearInterval(this.renewal);
     await this.redriving;
     await this.sequencer.idle();
   }
@@ -82,6 +91,7 @@ export class UpdateInbox {
 
   private dispatch(update: Update, attempts: number, how: 'live' | 'redrive'): Promise<void> {
     const key = chatKeyOf(update);
+    this.inHand.add(update.update_id);
     return this.sequencer.run(key, async () => {
       if (how === 'live' && this.deferred.has(key)) {
         await this.inbox.release(update.update_id).catch(() => undefined);
@@ -90,6 +100,7 @@ export class UpdateInbox {
       const handled = await this.handleOne(update, attempts, key);
       if (handled && how === 'redrive') await this.drainChat(key);
     }).finally(() => {
+      this.inHand.delete(update.update_id);
       if (!this.sequencer.has(key)) this.deferred.delete(key);
     });
   }
@@ -134,6 +145,11 @@ export class UpdateInbox {
   private async drainChat(key: string): Promise<void> {
     const [next] = await this.inbox.claimDue(1, LEASE_S, key).catch(() => []);
     if (next) void this.dispatch(next.update, next.attempts, 'redrive');
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (!this.inHand.size) return;
+    await this.inbox.renew([...this.inHand], LEASE_S).catch(() => undefined);
   }
 
   private schedule(delayMs: number): void {

@@ -8,6 +8,17 @@ import { returning } from './rows';
 const LEASE_S = 20;
 const RENEW_EVERY_MS = 5000;
 
+/**
+ * The lease is held by someone else. Thrown to a job, it comes back when the lease would run out
+ * (`deferForSeconds`, see JobQueue), so work whose holder died is not left waiting for the sweeper.
+ */
+export class LeaseTaken extends Error {
+  constructor(readonly deferForSeconds: number) {
+    super(`held by another worker for up to ${deferForSeconds} s`);
+    this.name = 'LeaseTaken';
+  }
+}
+
 /** `work_leases`: per-key serialisation of jobs without holding a connection across Bot API calls. */
 @Injectable()
 export class WorkLeaseRepository {
@@ -16,14 +27,20 @@ export class WorkLeaseRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Runs `work` while holding the lease `(kind, key)`, renewing it as the work goes on. A caller that
-   * finds the lease taken leaves at once: the holder re-checks `hasMore` after each round, so work that
-   * arrived meanwhile is never stranded (and if the holder died, the sweeper comes back after its lease ran out).
+   * Runs `work` while holding the lease `(kind, key)`, renewing it as the work goes on, and again while
+   * `hasMore`. A caller that finds the lease taken gets a LeaseTaken: the live holder picks up what
+   * arrived meanwhile (it re-checks `hasMore`), and if the holder died the job returns when its lease has
+   * run out.
    */
   async whileLeased(kind: LeaseKind, key: number, work: () => Promise<void>, hasMore: () => Promise<boolean>): Promise<void> {
     const holder = randomUUID();
-    for (;;) {
-      if (!(await this.take(kind, key, holder))) return;
+    for (let round = 0; ; round++) {
+      const left = await this.take(kind, key, holder);
+      if (left !== null) {
+        // Taken after a round of our own: the new holder has the rest.
+        if (round > 0) return;
+        throw new LeaseTaken(Math.max(1, Math.ceil(left)) + 1);
+      }
       const renewal = setInterval(() => void this.renew(kind, key, holder), RENEW_EVERY_MS);
       try {
         await work();
@@ -35,14 +52,20 @@ export class WorkLeaseRepository {
     }
   }
 
-  private async take(kind: LeaseKind, key: number, holder: string): Promise<boolean> {
+  /** Takes the lease; null when taken, else the seconds left on the other holder's lease. */
+  private async take(kind: LeaseKind, key: number, holder: string): Promise<number | null> {
     const rows = await this.dataSource.query(
       `INSERT INTO work_leases (kind, key, holder, until) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
        ON CONFLICT (kind, key) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until WHERE work_leases.until < now()
        RETURNING holder`,
       [kind, key, holder, LEASE_S],
     );
-    return rows.length > 0;
+    if (rows.length) return null;
+    const [row]: { left: number }[] = await this.dataSource.query(
+      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (until - now()))) AS left FROM work_leases WHERE kind = $1 AND key = $2`,
+      [kind, key],
+    );
+    return Number(row?.left ?? 0);
   }
 
   private async renew(kind: LeaseKind, key: number, holder: string): Promise<void> {

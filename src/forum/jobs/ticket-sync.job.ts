@@ -22,9 +22,10 @@ import { persist } from '../../database/persist';
 
 /**
  * After an attempt whose outcome is unknown (a crash, a timeout), how long to wait for Telegram's
- * `forum_topic_created` message to reveal the topic before creating another.
+ * `forum_topic_created` message to reveal the topic before creating another. The announcement may sit
+ * in the inbox under a dead instance's lease (10 s) before it is handled.
  */
-const ADOPTION_WAIT_MS = 8000;
+const ADOPTION_WAIT_MS = 15_000;
 
 /**
  * `ticket.sync`: makes the ticket's forum topic exist (with its card) and copies the customer's pending

@@ -55,6 +55,14 @@ export class InboxRepository {
     await this.dataSource.query(`UPDATE telegram_inbox SET handled_at = now(), leased_until = NULL WHERE update_id = $1`, [updateId]);
   }
 
+  /** Extends the leases of the updates an instance still holds. */
+  async renew(updateIds: number[], leaseSeconds: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE telegram_inbox SET leased_until = now() + make_interval(secs => $2) WHERE update_id = ANY($1::bigint[]) AND ${pending('telegram_inbox')}`,
+      [updateIds, leaseSeconds],
+    );
+  }
+
   /** Gives the row back at once (it waits behind an older update of its chat): the redrive takes it in order. */
   async release(updateId: number): Promise<void> {
     await this.dataSource.query(`UPDATE telegram_inbox SET leased_until = NULL WHERE update_id = $1 AND ${pending('telegram_inbox')}`, [updateId]);
