@@ -94,13 +94,28 @@ function chunk(file: string, heading: string, body: string): KnowledgeSection[] 
  * section counts by its rarity across the knowledge base (idf), double when it is in the heading. Only
  * sections sharing at least one word are candidates; the best are taken until the character budget.
  */
-export function selectKnowledge(sections: KnowledgeSection[], question: string, limits: SelectionLimits = DEFAULT_LIMITS): KnowledgeSection[] {
+/** A section with its word stems worked out once, when the knowledge base is loaded. */
+export interface IndexedSection {
+  section: KnowledgeSection;
+  words: Set<string>;
+  heading: Set<string>;
+}
+
+export function indexKnowledge(sections: KnowledgeSection[]): IndexedSection[] {
+  return sections.map((section) => ({ section, words: new Set(stems(section.text)), heading: new Set(stems(section.heading)) }));
+}
+
+export function selectKnowledge(
+  sections: KnowledgeSection[] | IndexedSection[],
+  question: string,
+  limits: SelectionLimits = DEFAULT_LIMITS,
+): KnowledgeSection[] {
   const asked = [...new Set(stems(question))];
   if (!asked.length || !sections.length) return [];
-  const indexed = sections.map((section) => ({ section, words: new Set(stems(section.text)), heading: new Set(stems(section.heading)) }));
+  const indexed = 'words' in sections[0] ? (sections as IndexedSection[]) : indexKnowledge(sections as KnowledgeSection[]);
   const df = new Map<string, number>();
   for (const { words } of indexed) for (const w of asked) if (words.has(w)) df.set(w, (df.get(w) ?? 0) + 1);
-  const n = sections.length;
+  const n = indexed.length;
   const scored = indexed
     .map(({ section, words, heading }, order) => {
       let score = 0;
@@ -132,6 +147,8 @@ export function selectKnowledge(sections: KnowledgeSection[], question: string, 
 export class KnowledgeBase implements OnModuleInit {
   private readonly logger = new Logger('Knowledge');
   private sections: KnowledgeSection[] = [];
+  /** Tokenised at load: a question costs a lookup per section, not a re-reading of the whole base. */
+  private index: IndexedSection[] = [];
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -144,6 +161,7 @@ export class KnowledgeBase implements OnModuleInit {
     if (!existsSync(dir)) {
       this.logger.warn(`knowledge base ${dir} not found; the AI will leave every question to the agents`);
       this.sections = [];
+      this.index = [];
       return;
     }
     const files = await markdownFiles(dir);
@@ -158,11 +176,12 @@ export class KnowledgeBase implements OnModuleInit {
       sections.push(...splitMarkdown(name, await readFile(file, 'utf8')));
     }
     this.sections = sections;
+    this.index = indexKnowledge(sections);
     this.logger.log(`knowledge base: ${files.length} file(s), ${sections.length} section(s) from ${dir}`);
   }
 
   select(question: string, limits?: SelectionLimits): KnowledgeExcerpt[] {
-    return selectKnowledge(this.sections, question, limits).map((s) => ({ source: s.source, text: s.text }));
+    return selectKnowledge(this.index, question, limits).map((s) => ({ source: s.source, text: s.text }));
   }
 
   get size(): number {

@@ -100,7 +100,9 @@ function runningPort(dataDir: string): number | undefined {
   const file = join(dataDir, 'postmaster.pid');
   const pid = postmasterPid(dataDir);
   if (!pid) return undefined;
-  if (isAlive(pid)) {
+  // A pid file left by a killed server may name a process that reused the pid since: only a live
+  // postgres counts, anything else leaves a stale file that would block every start.
+  if (isAlive(pid) && isPostgres(pid)) {
     const lines = readFileSync(file, 'utf8').split('\n');
     // postmaster.pid: pid, data dir, start time, port, socket dir, listen address, shmem key, status
     if ((lines[7] ?? '').trim() === 'ready') return Number(lines[3]);
@@ -108,6 +110,15 @@ function runningPort(dataDir: string): number | undefined {
   }
   rmSync(file, { force: true });
   return undefined;
+}
+
+/** On Linux, whether the process is a PostgreSQL server; elsewhere (no /proc) assumed so. */
+function isPostgres(pid: number): boolean {
+  try {
+    return /postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return !existsSync('/proc/self');
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { isInfrastructureError } from '../database/infrastructure-error';
 import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions, deferralOf } from './job-queue';
 
 /** Connections of pg-boss's own pool (see README, "Connections"). */
@@ -39,6 +40,8 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly workerIds = new Map<JobName, string[]>();
   private started = false;
+  private lastOutageLog = 0;
+  private suppressed = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, dataSource: DataSource) {
     super();
@@ -58,7 +61,7 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
     };
     // connectionTimeoutMillis is passed on to pg's pool (pg-boss's types do not list it).
     this.boss = new PgBoss(options);
-    this.boss.on('error', (error) => this.logger.error(`pg-boss: ${error.message}`));
+    this.boss.on('error', (error) => this.reportError(error));
   }
 
   /** Creates the queues before anything can send to them (pg-boss drops sends to unknown queues silently). */
@@ -87,6 +90,27 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
       this.workerIds.set(name, ids);
     }
     this.started = true;
+  }
+
+  /**
+   * pg-boss reports every failed fetch of every worker: while the database is away that is a flood of
+   * the same line. One warning per minute of an outage; anything else is an error each time.
+   */
+  private reportError(error: Error): void {
+    if (!isInfrastructureError(error)) {
+      this.logger.error(`pg-boss: ${error.message}`);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastOutageLog < 60_000) {
+      this.suppressed++;
+      this.logger.debug(`pg-boss: ${error.message}`);
+      return;
+    }
+    const more = this.suppressed ? ` (${this.suppressed} more like it in the last minute)` : '';
+    this.logger.warn(`pg-boss cannot reach the database: ${error.message}${more}; jobs wait and are retried`);
+    this.lastOutageLog = now;
+    this.suppressed = 0;
   }
 
   handle<N extends JobName>(name: N, handler: JobHandler<N>): void {

@@ -59,9 +59,15 @@ export class DeliverJob implements OnModuleInit {
         else await this.copyOne(ticket, run[0]);
       } catch (error) {
         if (error instanceof TelegramCallError && error.kind === 'blocked') return this.customerGone(ticket, error);
-        if (error instanceof TelegramCallError && error.kind === 'bad-request') {
+        if (error instanceof TelegramCallError && (error.kind === 'bad-request' || error.kind === 'uncopyable')) {
           this.logger.warn(`ticket #${ticket.id}: answer ${run[0].messageId} cannot be delivered: ${error.description}`);
           await this.markFailed(run, 'rejected');
+          // The agent must know their answer did not reach the customer, and why.
+          if (ticket.threadId) {
+            await this.notes
+              .post(ticket.threadId, 'topic.answerRejected', { reason: error.description }, run[0].messageId)
+              .catch((e: Error) => this.logger.warn(`ticket #${ticket.id}: could not post in the topic: ${e.message}`));
+          }
           continue;
         }
         throw error;
@@ -72,18 +78,22 @@ export class DeliverJob implements OnModuleInit {
   private async copyOne(ticket: Ticket, message: TicketMessage): Promise<void> {
     const replyTo = await this.messages.mapReply(ticket.id, 'agent', message.replyToMessageId);
     const reply = replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {};
-    const signature = this.config.agentSignature && message.authorName ? this.i18n.t(ticket.language, 'signature', { name: message.authorName }) : null;
+    const signed = this.config.agentSignature && message.authorName ? unescape(this.i18n.t(ticket.language, 'signature', { name: message.authorName })) : null;
+    // A signature that would push the answer past Telegram's length (counted in UTF-16 units, as Telegram
+    // does) is left off: the answer itself goes.
+    const room = message.kind === 'text' ? TEXT_MAX : CAPTION_MAX;
+    const signature = signed && message.text !== null && `${message.text}\n\n${signed}`.length > room ? null : signed;
     let sentId: number;
     if (signature && message.kind === 'text' && message.text) {
       // copyMessage cannot change a text, so a signed text is sent anew with its original formatting.
       const sent = await this.gateway.call(
         'sendMessage',
-        { chat_id: ticket.customerId, text: `${message.text}\n\n${unescape(signature)}`, entities: (message.entities ?? []) as MessageEntity[], ...reply },
+        { chat_id: ticket.customerId, text: `${message.text}\n\n${signature}`, entities: (message.entities ?? []) as MessageEntity[], ...reply },
         { lane: 'customer' },
       );
       sentId = sent.message_id;
     } else {
-      const caption = signature && message.text !== null && message.kind !== 'text' ? { caption: `${message.text}\n\n${unescape(signature)}`, caption_entities: (message.entities ?? []) as MessageEntity[] } : {};
+      const caption = signature && message.text !== null && message.kind !== 'text' ? { caption: `${message.text}\n\n${signature}`, caption_entities: (message.entities ?? []) as MessageEntity[] } : {};
       const copy = await this.gateway.copyMessage(ticket.customerId, this.config.supportChatId, message.messageId, { ...reply, ...caption }, { lane: 'customer' });
       sentId = copy.message_id;
     }
@@ -120,6 +130,10 @@ export class DeliverJob implements OnModuleInit {
     );
   }
 }
+
+/** Telegram's limits for a message text and a caption. */
+const TEXT_MAX = 4096;
+const CAPTION_MAX = 1024;
 
 /** Catalog texts are HTML; a signature added to an entity-formatted text is plain. */
 function unescape(html: string): string {

@@ -27,9 +27,15 @@ export class EditJob implements OnModuleInit {
     this.jobs.handle('message.edit', (data) => this.run(data));
   }
 
-  private async run({ rowId, text, caption, entities }: JobMap['message.edit']): Promise<void> {
+  private async run({ rowId, text: editedText, caption: editedCaption }: JobMap['message.edit']): Promise<void> {
     const row = await this.messages.find(rowId);
     if (!row?.copyMessageId) return;
+    // The row holds the latest version: two quick edits' jobs may run in either order, and both mirror
+    // the latest (the job's own text would let the older edit land last).
+    const latest = row.text ?? '';
+    const text = editedText !== undefined ? latest : undefined;
+    const caption = editedCaption !== undefined ? latest : undefined;
+    const entities = row.entities;
     const ticket = await this.tickets.find(row.ticketId);
     if (!ticket) return;
     const toCustomer = row.direction === 'agent';

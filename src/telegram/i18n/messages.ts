@@ -46,6 +46,7 @@ const en = {
   'topic.unblocked': '✅ The customer unblocked the bot; answers will be delivered again.',
   'topic.undelivered': '⛔ Not delivered: the customer blocked the bot.',
   'topic.notCopied': '⚠️ A customer message could not be copied here (Telegram: {reason}).',
+  'topic.answerRejected': '⚠️ This answer was not delivered to the customer (Telegram: {reason}). Please send it again in another form.',
   'draft.full':
     'You have written {max} messages before choosing a topic: they are kept, but the messages after them are not. Please choose a topic; then write again what is missing.',
   'topic.notTicket': 'This topic is not a ticket; messages here are not sent to anyone.',
@@ -120,6 +121,7 @@ const ru: Record<MessageKey, string> = {
   'topic.unblocked': '✅ Клиент разблокировал бота; ответы снова доставляются.',
   'topic.undelivered': '⛔ Не доставлено: клиент заблокировал бота.',
   'topic.notCopied': '⚠️ Сообщение клиента не удалось скопировать сюда (Telegram: {reason}).',
+  'topic.answerRejected': '⚠️ Этот ответ не доставлен клиенту (Telegram: {reason}). Пожалуйста, отправьте его ещё раз в другом виде.',
   'draft.full':
     'Вы написали {max} сообщений, не выбрав тему: они сохранены, но следующие за ними — нет. Пожалуйста, выберите тему, а затем напишите ещё раз то, чего не хватает.',
   'topic.notTicket': 'Эта тема не является обращением; сообщения отсюда никому не отправляются.',
