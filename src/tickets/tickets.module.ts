@@ -6,13 +6,14 @@ import { IntakeKeyboards } from './intake-keyboards';
 import { TicketAckJob } from './jobs/ticket-ack.job';
 import { CustomerRepository } from './repositories/customer.repository';
 import { TicketMessageRepository } from './repositories/ticket-message.repository';
+import { TicketNoticeRepository } from './repositories/ticket-notice.repository';
 import { TicketRepository } from './repositories/ticket.repository';
 import { TopicRepository } from './repositories/topic.repository';
 import { UpdateClaimRepository } from './repositories/update-claim.repository';
 import { TicketsService } from './tickets.service';
 import { TicketsUpdate } from './tickets.update';
 
-const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageRepository, TopicRepository, UpdateClaimRepository];
+const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageRepository, TicketNoticeRepository, TopicRepository, UpdateClaimRepository];
 
 /** Customers, tickets and their messages: the private-chat dialogue, and the tables behind the whole desk. */
 @Module({

@@ -5,10 +5,12 @@ import { Ai1764000300000 } from './1764000300000-ai';
 import { Inbox1764000400000 } from './1764000400000-inbox';
 import { FloodAndActivity1764000500000 } from './1764000500000-flood-and-activity';
 import { WorkLeases1764000600000 } from './1764000600000-work-leases';
+import { TicketNotices1764000700000 } from './1764000700000-ticket-notices';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
   InitialSchema1764000000000, DeliveryBookkeeping1764000100000, Conversation1764000200000, Ai1764000300000, Inbox1764000400000,
   FloodAndActivity1764000500000,
   WorkLeases1764000600000,
+  TicketNotices1764000700000,
 ];

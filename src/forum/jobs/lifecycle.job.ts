@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { JobMap, JobQueue } from '../../jobs/job-queue';
+import { JobDeferred, JobMap, JobQueue } from '../../jobs/job-queue';
+import { persist } from '../../database/persist';
 import { truncate } from '../../telegram/html';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
+import { TicketNoticeRepository } from '../../tickets/repositories/ticket-notice.repository';
 import { TicketRepository } from '../../tickets/repositories/ticket.repository';
 import type { MessageKey } from '../../telegram/i18n/messages';
 import { TOPIC_NAME_MAX } from '../ticket-card';
@@ -25,6 +27,7 @@ export class LifecycleJob implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tickets: TicketRepository,
+    private readonly notices: TicketNoticeRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
@@ -41,7 +44,9 @@ export class LifecycleJob implements OnModuleInit {
     // The state may have changed again since (closed, then reopened at once): act on the latest only.
     if ((event === 'closed') !== (ticket.status === 'closed')) return;
     const agent = agentName ?? '';
-    if (by === 'agent' || by === 'auto') {
+    // This close or reopen, told apart from earlier ones of the same ticket: its notices go out once.
+    const occurrence = `${event}:${(event === 'closed' ? ticket.closedAt : ticket.reopenedAt)?.toISOString() ?? ''}`;
+    if ((by === 'agent' || by === 'auto') && !(await this.notices.wasSent(ticket.id, `customer:${occurrence}`))) {
       const key = by === 'auto' ? 'close.auto' : event === 'closed' ? 'close.byAgent' : 'reopen.byAgent';
       const window = formatWindow(this.config.reopenWindowMs, ticket.language);
       await this.gateway
@@ -49,6 +54,7 @@ export class LifecycleJob implements OnModuleInit {
         .catch((error: TelegramCallError) => {
           if (error.kind !== 'blocked') throw error;
         });
+      await persist(() => this.notices.recordSent(ticket.id, `customer:${occurrence}`), `ticket #${ticket.id}: ${event} notice`, this.logger);
     }
     if (event === 'closed' && ticket.ackMessageId) {
       // The "Close request" button under the acknowledgement has nothing left to do.
@@ -61,8 +67,8 @@ export class LifecycleJob implements OnModuleInit {
         .catch(() => undefined);
     }
     if (!ticket.threadId) {
-      // The topic does not exist yet; the sync job creates it, and this job runs again after a retry.
-      throw new Error(`ticket #${ticket.id} has no topic yet`);
+      // The topic does not exist yet; the sync job creates it, and this job comes back (no retry spent).
+      throw new JobDeferred(5, `ticket #${ticket.id} has no topic yet`);
     }
     const note: MessageKey =
       event === 'closed'
@@ -75,7 +81,10 @@ export class LifecycleJob implements OnModuleInit {
       if (error.kind !== 'not-modified') throw error;
     };
     if (event === 'reopened') await this.gateway.call('reopenForumTopic', thread, { lane: 'group' }).catch(tolerate);
-    await this.notes.post(ticket.threadId, note, { agent });
+    if (!(await this.notices.wasSent(ticket.id, `topic:${occurrence}`))) {
+      await this.notes.post(ticket.threadId, note, { agent });
+      await persist(() => this.notices.recordSent(ticket.id, `topic:${occurrence}`), `ticket #${ticket.id}: ${event} note`, this.logger);
+    }
     const title = ticket.title ?? `#${ticket.id}`;
     const name = event === 'closed' ? truncate(CLOSED_MARK + title, TOPIC_NAME_MAX) : title;
     await this.gateway.call('editForumTopic', { ...thread, name }, { lane: 'group' }).catch(tolerate);
