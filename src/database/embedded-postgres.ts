@@ -153,7 +153,7 @@ function spawnPostgres(binary: string, dataDir: string, port: number, log: (line
     const output: string[] = [];
     const child = spawn(
       binary,
-      ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=100'],
       { ...postgresUserIds(), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
     );
     const onData = (chunk: Buffer) => {

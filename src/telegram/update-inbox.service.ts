@@ -78,10 +78,9 @@ export class UpdateInbox {
     const byId = new Map(updates.map((update) => [update.update_id, update]));
     for (const { updateId, olderPending } of stored) {
       const update = byId.get(updateId)!;
-      const key = chatKeyOf(update);
-      // An older update of this chat is pending elsewhere (another instance, or a failed attempt): this
-      // one waits for it in the inbox, so the chat's order holds across instances.
-      if (olderPending && !this.sequencer.has(key)) {
+      // An older update of this chat is pending that this instance does not hold (another instance has
+      // it, or an attempt failed): this one waits in the inbox, so the chat's order holds across instances.
+      if (olderPending.some((id) => !this.inHand.has(id) && !byId.has(id))) {
         void this.inbox.release(updateId).catch(() => undefined);
         continue;
       }

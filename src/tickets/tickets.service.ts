@@ -18,6 +18,8 @@ import { Ticket } from './ticket.entity';
 export const MAX_DRAFT = 200;
 /** The greeting and the "choose a topic first" prompt go at most once per this many seconds (a flood gets a few, not one each). */
 export const PROMPT_EVERY_S = 5;
+/** Past the inbox's lease: an acknowledgement not recorded by then was lost with its instance. */
+const ACK_LOST_AFTER_MS = 8000;
 
 export type { Sender };
 
@@ -59,7 +61,10 @@ export class TicketsService {
   receive(message: IncomingMessage): Promise<ReceiveResult> {
     return this.uow.run(
       async (tx): Promise<ReceiveResult> => {
-        if (!(await this.claim(tx, message.updateId, 'message'))) return { outcome: 'duplicate' };
+        if (!(await this.claim(tx, message.updateId, 'message'))) {
+          await this.ackIfLost(tx, message.from.id);
+          return { outcome: 'duplicate' };
+        }
         const customer = await this.upsertCustomer(tx, message.from);
         const open = await this.tickets.openOf(customer.id, tx.db);
         if (open) {
@@ -132,7 +137,10 @@ export class TicketsService {
   chooseCategory(updateId: number, from: Sender, category: string, subcategory: string | null): Promise<ReceiveResult> {
     return this.uow.run(
       async (tx): Promise<ReceiveResult> => {
-        if (!(await this.claim(tx, updateId, 'callback'))) return { outcome: 'duplicate' };
+        if (!(await this.claim(tx, updateId, 'callback'))) {
+          await this.ackIfLost(tx, from.id);
+          return { outcome: 'duplicate' };
+        }
         const customer = await this.upsertCustomer(tx, from);
         await this.customers.chooseCategory(customer.id, category, subcategory, tx.db);
         const chosen: Customer = { ...customer, category, subcategory, step: 'describe' };
@@ -170,6 +178,19 @@ export class TicketsService {
     const claimed = await this.updates.claim(updateId, kind, tx.db);
     if (!claimed) this.logger.debug(`update ${updateId} was already handled; skipped`);
     return claimed;
+  }
+
+  /**
+   * An update handled before is back: the inbox redrives it when the instance handling it died, maybe
+   * after the COMMIT and before the acknowledgement. The customer's open ticket still without one gets
+   * it now (by the job, which sends only while none is recorded) instead of from the sweeper a minute
+   * later. Only for a ticket older than the inbox lease, so a live acknowledgement is not raced.
+   */
+  private async ackIfLost(tx: Tx, customerId: number): Promise<void> {
+    const open = await this.tickets.openOf(customerId, tx.db);
+    if (open && open.ackMessageId === null && Date.now() - new Date(open.createdAt).getTime() > ACK_LOST_AFTER_MS) {
+      await tx.send('ticket.ack', { ticketId: open.id });
+    }
   }
 
   private upsertCustomer(tx: Tx, from: Sender): Promise<Customer> {

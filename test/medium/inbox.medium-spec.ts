@@ -23,21 +23,21 @@ describe('InboxRepository', () => {
 
   it('stores an update once, however often it is delivered', async () => {
     const u = update(1);
-    expect(await store([u])).toEqual([{ updateId: u.update_id, olderPending: false }]);
+    expect(await store([u])).toEqual([{ updateId: u.update_id, olderPending: [] }]);
     expect(await store([u])).toEqual([]);
     expect(await ctx.sql(`SELECT payload FROM telegram_inbox WHERE update_id = $1`, [u.update_id])).toEqual([{ payload: u }]);
   });
 
-  it('says when an older update of the same chat is still pending, but not about its own batch-mates or other chats', async () => {
+  it('names the older updates of the same chat still pending, but not its own batch-mates or other chats', async () => {
     const [a, b] = [update(2), update(2)];
     expect(await store([a, b])).toEqual([
-      { updateId: a.update_id, olderPending: false },
-      { updateId: b.update_id, olderPending: false },
+      { updateId: a.update_id, olderPending: [] },
+      { updateId: b.update_id, olderPending: [] },
     ]);
     const [c, other] = [update(2), update(3)];
     expect(await store([c, other])).toEqual([
-      { updateId: c.update_id, olderPending: true },
-      { updateId: other.update_id, olderPending: false },
+      { updateId: c.update_id, olderPending: [a.update_id, b.update_id] },
+      { updateId: other.update_id, olderPending: [] },
     ]);
   });
 

@@ -5,8 +5,8 @@ import { returning } from '../../database/repositories/rows';
 
 export interface StoredUpdate {
   updateId: number;
-  /** An older update of the same chat is still to be handled: this one must wait for it. */
-  olderPending: boolean;
+  /** Older updates of the same chat still to be handled: this one must not be handled before them. */
+  olderPending: number[];
 }
 
 export interface DueUpdate {
@@ -33,7 +33,7 @@ export class InboxRepository {
   async store(updates: { updateId: number; chatKey: string; payload: Update }[], leaseSeconds: number): Promise<StoredUpdate[]> {
     if (!updates.length) return [];
     // The outer SELECT sees the table as it was before this INSERT: batch-mates are not each other's "older".
-    const rows: { update_id: string; older_pending: boolean }[] = await this.dataSource.query(
+    const rows: { update_id: string; older_pending: string[] }[] = await this.dataSource.query(
       `WITH incoming AS (
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[]) AS u(update_id, chat_key, payload)
        ), inserted AS (
@@ -42,13 +42,13 @@ export class InboxRepository {
          ON CONFLICT (update_id) DO NOTHING
          RETURNING update_id, chat_key
        )
-       SELECT i.update_id, EXISTS (
-         SELECT 1 FROM telegram_inbox o WHERE o.chat_key = i.chat_key AND o.update_id < i.update_id AND ${pending('o')}
+       SELECT i.update_id, ARRAY(
+         SELECT o.update_id FROM telegram_inbox o WHERE o.chat_key = i.chat_key AND o.update_id < i.update_id AND ${pending('o')}
        ) AS older_pending
        FROM inserted i ORDER BY i.update_id`,
       [updates.map((u) => u.updateId), updates.map((u) => u.chatKey), updates.map((u) => JSON.stringify(u.payload)), leaseSeconds],
     );
-    return rows.map((row) => ({ updateId: Number(row.update_id), olderPending: row.older_pending }));
+    return rows.map((row) => ({ updateId: Number(row.update_id), olderPending: row.older_pending.map(Number) }));
   }
 
   async markHandled(updateId: number): Promise<void> {

@@ -1,0 +1,202 @@
+import { createServer, request, Server } from 'node:http';
+import { AddressInfo, createServer as createNetServer } from 'node:net';
+import { Client } from 'pg';
+import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
+import { ChildApp, buildApp } from './support/child-app';
+import { createTestDatabase } from './support/database';
+import { ackFor, botMessages, chooseCategory, sleep } from './support/test-desk';
+
+const SECRET = 'instances-secret_42';
+const PATH = '/telegram/webhook';
+const FIRST_WAVE = 40;
+const SECOND_WAVE = 20;
+
+/** A balancer as nginx runs one: round robin, and a backend that refuses a connection is skipped. */
+class Balancer {
+  readonly server: Server;
+  private next = 0;
+
+  constructor(private readonly backends: () => number[]) {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const ports = this.backends();
+        const start = this.next++;
+        for (let i = 0; i < ports.length; i++) {
+          const answer = await forward(ports[(start + i) % ports.length], req.url ?? '/', req.headers, Buffer.concat(chunks));
+          if (answer) {
+            res.writeHead(answer.status).end(answer.body);
+            return;
+          }
+        }
+        res.writeHead(502).end();
+      });
+    });
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as AddressInfo).port)));
+  }
+}
+
+function forward(port: number, path: string, headers: Record<string, unknown>, body: Buffer): Promise<{ status: number; body: Buffer } | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: headers as Record<string, string> }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, body: Buffer.concat(chunks) }));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.end(body);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createNetServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Two built instances in webhook mode behind a balancer, on a PostgreSQL allowing 100 connections:
+ * 40 customers write three messages each, then one instance is killed while 20 more open tickets.
+ */
+describe('two webhook instances on a stock PostgreSQL, one of them killed', () => {
+  let emu: BotApiEmulator;
+  let database: { url: string; drop(): Promise<void> };
+  let balancer: Balancer;
+  const children: { app: ChildApp; port: number }[] = [];
+
+  const sql = async <T>(text: string): Promise<T[]> => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    buildApp();
+    emu = new BotApiEmulator();
+    await emu.start();
+    database = await createTestDatabase();
+    balancer = new Balancer(() => children.filter((c) => c.app.running).map((c) => c.port));
+    const lbPort = await balancer.listen();
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const app = new ChildApp({
+        BOT_TOKEN: emu.token,
+        SUPPORT_CHAT_ID: String(emu.supportChatId),
+        TELEGRAM_API_ROOT: emu.apiRoot,
+        DATABASE_URL: database.url,
+        BOT_MODE: 'webhook',
+        WEBHOOK_URL: `http://127.0.0.1:${lbPort}${PATH}`,
+        WEBHOOK_SECRET: SECRET,
+        PORT: String(port),
+        RATE_LIMIT_GROUP_PER_MINUTE: '6000',
+        RATE_LIMIT_GROUP_PER_SECOND: '100',
+        RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
+        LOG_LEVEL: 'warn',
+      });
+      children.push({ app, port });
+    }
+    await emu.waitFor(() => (emu.callRecords('setWebhook').filter((c) => c.ok).length >= 2 ? true : undefined) || children.some((c) => !c.app.running) || undefined, {
+      what: 'both instances to set the webhook',
+      timeoutMs: 60_000,
+    });
+    for (const child of children) if (!child.app.running) throw new Error(`an instance exited:\n${child.app.output.join('\n')}`);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const { app } of children) if (app.running) app.kill('SIGTERM');
+    await Promise.all(children.map(({ app }) => app.exited));
+    balancer?.server.close();
+    await emu?.stop();
+    await database?.drop();
+  });
+
+  const topicOf = (user: TgUser) => emu.topics().find((t) => !t.deleted && t.name.endsWith(` · ${user.first_name} 1`));
+  const copies = (user: TgUser) => {
+    const topic = topicOf(user);
+    if (!topic) return [];
+    return emu
+      .topicMessages(topic.message_thread_id)
+      .filter((m) => m.from?.id === emu.botUser.id && (m.text ?? '').startsWith(`${user.first_name} `))
+      .map((m) => m.text!);
+  };
+  const acks = (user: TgUser) => botMessages(emu, user.id).filter((m) => /Thank you for your request/.test(m.text ?? ''));
+
+  it('keeps within 100 connections, acknowledges each customer once and delivers every message in order', async () => {
+    const [{ max_connections }] = await sql<{ max_connections: string }>('SHOW max_connections');
+    expect(Number(max_connections)).toBeLessThanOrEqual(100);
+
+    const first = Array.from({ length: FIRST_WAVE }, (_, i) => emu.createUser({ first_name: `Wave1c${i}`, language_code: 'en' }));
+    for (let i = 0; i < first.length; i += 10) await Promise.all(first.slice(i, i + 10).map((user) => chooseCategory(emu, user)));
+    for (const n of [1, 2, 3]) {
+      for (const user of first) emu.userSendText(user.id, `${user.first_name} ${n}`);
+      await sleep(200);
+    }
+    let peak = 0;
+    const watch = setInterval(() => {
+      void sql<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()`)
+        .then(([row]) => (peak = Math.max(peak, Number(row.n))))
+        .catch(() => undefined);
+    }, 250);
+    try {
+      await emu.waitFor(() => first.every((user) => acks(user).length && copies(user).length >= 3) || undefined, {
+        what: 'the first wave in its topics',
+        timeoutMs: 120_000,
+      });
+
+      const second = Array.from({ length: SECOND_WAVE }, (_, i) => emu.createUser({ first_name: `Wave2c${i}`, language_code: 'en' }));
+      await Promise.all(second.map((user) => chooseCategory(emu, user)));
+      for (const user of second) emu.userSendText(user.id, `${user.first_name} 1`);
+      await sleep(50);
+      children[0].app.kill('SIGKILL');
+      await children[0].app.exited;
+      // Copies asked of Telegram whose result the killed instance never recorded: they may show twice.
+      const uncertain = new Set(
+        (await sql<{ text: string }>(`SELECT text FROM ticket_messages WHERE copy_started_at IS NOT NULL AND copied_at IS NULL`)).map((r) => r.text),
+      );
+      // Acknowledgements not recorded at the kill: never sent, or sent with the answer lost in the kill.
+      // The survivor sends them (a customer must learn the ticket exists), so those may arrive twice.
+      const unrecordedAcks = new Set(
+        (await sql<{ customer_id: string }>(`SELECT customer_id FROM tickets WHERE ack_message_id IS NULL`)).map((r) => Number(r.customer_id)),
+      );
+
+      await emu.waitFor(() => second.every((user) => acks(user).length && copies(user).length >= 1) || undefined, {
+        what: 'the second wave in its topics after the kill',
+        timeoutMs: 120_000,
+      });
+      await sleep(2000);
+
+      for (const user of [...first, ...second]) {
+        if (unrecordedAcks.has(user.id)) expect(acks(user).length).toBeGreaterThanOrEqual(1);
+        else expect(acks(user)).toHaveLength(1);
+        expect(acks(user).length).toBeLessThanOrEqual(2);
+      }
+      const repeatedAcks = [...first, ...second].filter((user) => acks(user).length > 1).length;
+      const dedupe = (texts: string[]) => texts.filter((t, i) => !(uncertain.has(t) && texts.indexOf(t) < i));
+      for (const user of first) expect(dedupe(copies(user))).toEqual([1, 2, 3].map((n) => `${user.first_name} ${n}`));
+      for (const user of second) expect(dedupe(copies(user))).toEqual([`${user.first_name} 1`]);
+      expect(emu.topics().filter((t) => !t.deleted)).toHaveLength(FIRST_WAVE + SECOND_WAVE);
+      expect(children[1].app.running).toBe(true);
+      // Two instances at their defaults, the test's own connections included.
+      expect(peak).toBeLessThanOrEqual(2 * 29 + 3);
+      process.stdout.write(
+        `instances: peak ${peak} connections to the database; at the kill ${uncertain.size} copies and ${unrecordedAcks.size} ` +
+          `acknowledgements were unrecorded, ${repeatedAcks} acknowledgement(s) arrived twice\n`,
+      );
+    } finally {
+      clearInterval(watch);
+    }
+  }, 300_000);
+});
