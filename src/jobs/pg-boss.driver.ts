@@ -67,10 +67,26 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
   /** Creates the queues before anything can send to them (pg-boss drops sends to unknown queues silently). */
   async onModuleInit(): Promise<void> {
     await this.boss.start();
-    for (const name of JOB_NAMES) {
-      const existing = await this.boss.getQueue(name);
-      if (existing) await this.boss.updateQueue(name, { name, ...QUEUE_OPTIONS[name] });
-      else await this.boss.createQueue(name, { name, policy: 'standard', ...QUEUE_OPTIONS[name] });
+    for (const name of JOB_NAMES) await this.ensureQueue(name);
+  }
+
+  /**
+   * Instances started together set up the same queues at the same moment, and PostgreSQL may end one
+   * of them with "deadlock detected": that one waits a moment and sets the queue up again.
+   */
+  private async ensureQueue(name: JobName): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const existing = await this.boss.getQueue(name);
+        if (existing) await this.boss.updateQueue(name, { name, ...QUEUE_OPTIONS[name] });
+        else await this.boss.createQueue(name, { name, policy: 'standard', ...QUEUE_OPTIONS[name] });
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // 40P01 deadlock, 23505 a queue created by the other instance in between.
+        if ((code !== '40P01' && code !== '23505') || attempt >= 5) throw error;
+        await new Promise((r) => setTimeout(r, 100 * attempt + Math.random() * 200));
+      }
     }
   }
 

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { DataSource, EntityManager } from 'typeorm';
-import { AppConfig, loadConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { SyncJobQueue } from '../jobs/sync.driver';
 import { UnitOfWork } from '../jobs/unit-of-work';
 import { ConversationService } from './conversation.service';
@@ -14,41 +12,15 @@ import type { UpdateClaimRepository } from './repositories/update-claim.reposito
 import type { TicketMessage } from './ticket-message.entity';
 import type { Ticket } from './ticket.entity';
 import { wireListeners } from '../../test/support/listeners';
+import { fakeDataSource, mockOf, ticketOf, unitConfig } from '../../test/support/unit-fixtures';
 
-const ROOT = join(__dirname, '../..');
 const CUSTOMER_ID = 501;
 const SUPPORT_CHAT_ID = -1001;
 
-// Absolute paths, so the config does not depend on the directory jest was started from.
-function config(env: Record<string, string> = {}): AppConfig {
-  return loadConfig({
-    BOT_TOKEN: '1:a',
-    SUPPORT_CHAT_ID: String(SUPPORT_CHAT_ID),
-    CATEGORIES_FILE: join(ROOT, 'catalog/categories.json'),
-    KNOWLEDGE_DIR: join(ROOT, 'knowledge'),
-    ...env,
-  });
-}
+const config = (env: Record<string, string> = {}): AppConfig => unitConfig(env);
 
-/** A jest.fn for each named method: a repository without SQL, answering what each test tells it to. */
-function mockOf<T>(...methods: (keyof T & string)[]): jest.Mocked<T> {
-  return Object.fromEntries(methods.map((name) => [name, jest.fn()])) as unknown as jest.Mocked<T>;
-}
 
-function ticket(overrides: Partial<Ticket> = {}): Ticket {
-  return {
-    id: 7,
-    customerId: CUSTOMER_ID,
-    status: 'open',
-    language: 'en',
-    category: 'payments',
-    subcategory: null,
-    threadId: 300,
-    closedAt: null,
-    closedBy: null,
-    ...overrides,
-  } as Ticket;
-}
+const ticket = (overrides: Partial<Ticket> = {}): Ticket => ticketOf(CUSTOMER_ID, { threadId: 300, ...overrides });
 
 let nextUpdateId = 5000;
 function agentMessage(overrides: Partial<IncomingMessage> = {}): IncomingMessage {
@@ -69,15 +41,8 @@ function agentMessage(overrides: Partial<IncomingMessage> = {}): IncomingMessage
 
 function setup(env: Record<string, string> = {}) {
   const appConfig = config(env);
-  const manager = { fake: 'transaction manager' } as unknown as EntityManager;
   let commits = 0;
-  const dataSource = {
-    transaction: async <T>(work: (db: EntityManager) => Promise<T>): Promise<T> => {
-      const result = await work(manager);
-      commits++;
-      return result;
-    },
-  } as unknown as DataSource;
+  const { dataSource, manager } = fakeDataSource(() => commits++);
   const queue = new SyncJobQueue();
   const emitter = new EventEmitter2();
   wireListeners(emitter, appConfig);

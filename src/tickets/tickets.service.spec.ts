@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { DataSource, EntityManager } from 'typeorm';
-import { AppConfig, loadConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { SyncJobQueue } from '../jobs/sync.driver';
 import { UnitOfWork } from '../jobs/unit-of-work';
 import { I18n } from '../telegram/i18n/i18n.service';
@@ -16,26 +14,12 @@ import type { UpdateClaimRepository } from './repositories/update-claim.reposito
 import type { Ticket } from './ticket.entity';
 import { MAX_DRAFT, PROMPT_EVERY_S, TicketsService } from './tickets.service';
 import { wireListeners } from '../../test/support/listeners';
+import { fakeDataSource, mockOf, ticketOf, unitConfig } from '../../test/support/unit-fixtures';
 
-const ROOT = join(__dirname, '../..');
 const CUSTOMER_ID = 501;
 
-// Absolute paths, so the config does not depend on the directory jest was started from.
-function config(env: Record<string, string> = {}): AppConfig {
-  return loadConfig({
-    BOT_TOKEN: '1:a',
-    SUPPORT_CHAT_ID: '-1001',
-    CATEGORIES_FILE: join(ROOT, 'catalog/categories.json'),
-    KNOWLEDGE_DIR: join(ROOT, 'knowledge'),
-    REOPEN_WINDOW: '1h',
-    ...env,
-  });
-}
+const config = (env: Record<string, string> = {}): AppConfig => unitConfig({ REOPEN_WINDOW: '1h', ...env });
 
-/** A jest.fn for each named method: a repository without SQL, answering what each test tells it to. */
-function mockOf<T>(...methods: (keyof T & string)[]): jest.Mocked<T> {
-  return Object.fromEntries(methods.map((name) => [name, jest.fn()])) as unknown as jest.Mocked<T>;
-}
 
 function customer(overrides: Partial<Customer> = {}): Customer {
   return {
@@ -60,20 +44,7 @@ function customer(overrides: Partial<Customer> = {}): Customer {
   };
 }
 
-function ticket(overrides: Partial<Ticket> = {}): Ticket {
-  return {
-    id: 7,
-    customerId: CUSTOMER_ID,
-    status: 'open',
-    language: 'en',
-    category: 'payments',
-    subcategory: null,
-    threadId: null,
-    closedAt: null,
-    closedBy: null,
-    ...overrides,
-  } as Ticket;
-}
+const ticket = (overrides: Partial<Ticket> = {}): Ticket => ticketOf(CUSTOMER_ID, { threadId: null, ...overrides });
 
 let nextUpdateId = 1000;
 function incoming(overrides: Partial<IncomingMessage> = {}): IncomingMessage {
@@ -100,14 +71,7 @@ function setup(env: Record<string, string> = {}) {
   const appConfig = config(env);
   /** What happened, in order: jobs written, COMMIT, the acknowledgement, wake-ups. */
   const order: string[] = [];
-  const manager = { fake: 'transaction manager' } as unknown as EntityManager;
-  const dataSource = {
-    transaction: async <T>(work: (db: EntityManager) => Promise<T>): Promise<T> => {
-      const result = await work(manager);
-      order.push('commit');
-      return result;
-    },
-  } as unknown as DataSource;
+  const { dataSource, manager } = fakeDataSource(() => order.push('commit'));
   const queue = new SyncJobQueue();
   const realSend = queue.send.bind(queue);
   const realWake = queue.wake.bind(queue);
