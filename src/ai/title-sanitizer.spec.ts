@@ -49,6 +49,10 @@ describe('sanitizeTitle', () => {
     expect(title.endsWith('…')).toBe(true);
   });
 
+  it('removes direction-changing characters spelled as HTML entities', () => {
+    expect(sanitizeTitle('Refund &#x202E;gnissim&#8206; card', 42)).toBe('#42 · Refund gnissim card');
+  });
+
   it('removes invisible and direction-changing characters', () => {
     expect(sanitizeTitle('\u202eRefund\u200b request\u0007', 2)).toBe('#2 · Refund request');
   });

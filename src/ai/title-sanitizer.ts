@@ -44,7 +44,9 @@ export function cleanTitle(raw: string | null | undefined): string {
     .replace(INVISIBLE, '')
     // Whole blocks whose content is code, not words.
     .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ');
+  // Decoded entities can spell invisible characters too (&#x202E;): strip them again after decoding.
   text = decodeEntities(text)
+    .replace(INVISIBLE, '')
     .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ')
     .replace(/<\/?[a-z][^>]*>/gi, ' ')
     .replace(/<!--[\s\S]*?-->/g, ' ')

@@ -14,7 +14,8 @@ import { TopicRepository } from '../../tickets/repositories/topic.repository';
 import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
 import { albumRuns, settledAlbum } from '../albums';
-import { provisionalTitle, ticketCard } from '../ticket-card';
+import { TOPIC_NAME_MAX, provisionalTitle, ticketCard } from '../ticket-card';
+import { truncate } from '../../telegram/html';
 import { TopicAdoption } from '../topic-adoption.service';
 import { TopicNotes } from '../topic-notes.service';
 import { TopicTitleSource } from '../topic-title.port';
@@ -118,10 +119,12 @@ export class TicketSyncJob implements OnModuleInit {
     const fallback = provisionalTitle(ticket, label, first?.text ?? null);
     const suggested = await this.titles.forNewTopic(ticket).catch(() => null);
     const title = suggested ?? fallback;
-    await this.topics.markRequested(ticket.id);
-    const topic = await this.gateway.createForumTopic(this.config.supportChatId, title).catch(async (error: unknown) => {
-      if (error instanceof TelegramCallError && error.answered) await this.topics.clearRequest(ticket.id);
-      throw error;
+    const plain = truncate(`#${ticket.id} · ${label}`, TOPIC_NAME_MAX);
+    const topic = await this.requestTopic(ticket, title).catch(async (error: unknown) => {
+      // Telegram refused this name (an odd character, a length it counts otherwise): the plain one will do.
+      if (!(error instanceof TelegramCallError) || error.kind !== 'bad-request' || title === plain) throw error;
+      this.logger.warn(`ticket #${ticket.id}: Telegram refused the topic name "${title}" (${error.description}); using "${plain}"`);
+      return this.requestTopic(ticket, plain);
     });
     const recorded = await persist(() => this.topics.recordCreated(ticket.id, topic.message_thread_id, topic.name), `ticket #${ticket.id}: topic`, this.logger);
     if (!recorded) {
@@ -132,6 +135,15 @@ export class TicketSyncJob implements OnModuleInit {
     this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} "${topic.name}" created`);
     await this.titles.topicCreated(ticket.id, topic.name);
     return { ...ticket, threadId: topic.message_thread_id, title: topic.name };
+  }
+
+  /** createForumTopic, with the request recorded before it (a crash hides the outcome: see createTopic). */
+  private async requestTopic(ticket: Ticket, name: string) {
+    await this.topics.markRequested(ticket.id);
+    return this.gateway.createForumTopic(this.config.supportChatId, name).catch(async (error: unknown) => {
+      if (error instanceof TelegramCallError && error.answered) await this.topics.clearRequest(ticket.id);
+      throw error;
+    });
   }
 
   /** Waits (bounded) for the topic of an earlier attempt to be adopted; returns the ticket as it then is. */
