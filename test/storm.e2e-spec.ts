@@ -1,5 +1,5 @@
 import type { TgMessage, TgUser } from '../src/sandbox/emulator';
-import { TestDesk, ackFor, botMessages, chooseCategory, startDesk } from './support/test-desk';
+import { TestDesk, ackFor, rateLimitEnv, botMessages, chooseCategory, startDesk } from './support/test-desk';
 
 const CUSTOMERS = 30;
 const MESSAGES = 3;
@@ -15,14 +15,7 @@ describe('429 storm under enforced limits', () => {
   const limits = { globalPerSecond: 30, perChatPerSecond: 1, perChatBurst: 3, perGroupPerSecond: 10, perGroupPerMinute: 600 };
 
   beforeAll(async () => {
-    desk = await startDesk({
-      env: {
-        RATE_LIMIT_GLOBAL_PER_SECOND: String(limits.globalPerSecond),
-        RATE_LIMIT_CHAT_PER_SECOND: String(limits.perChatPerSecond),
-        RATE_LIMIT_GROUP_PER_SECOND: String(limits.perGroupPerSecond),
-        RATE_LIMIT_GROUP_PER_MINUTE: String(limits.perGroupPerMinute),
-      },
-    });
+    desk = await startDesk({ env: rateLimitEnv(limits) });
   });
   afterAll(() => desk?.close());
 

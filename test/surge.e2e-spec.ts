@@ -1,5 +1,5 @@
 import type { TgUser } from '../src/sandbox/emulator';
-import { TestDesk, ackFor, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { TestDesk, ackFor, rateLimitEnv, chooseCategory, sleep, startDesk } from './support/test-desk';
 
 /**
  * A surge against the support group's limit, enforced by the emulator: 30 customers open tickets and
@@ -18,14 +18,7 @@ describe('a surge that puts the support group minutes behind', () => {
   const limits = { globalPerSecond: 30, perChatPerSecond: 1, perChatBurst: 3, perGroupPerSecond: SCALE / 3, perGroupPerMinute: 20 * SCALE };
 
   beforeAll(async () => {
-    desk = await startDesk({
-      env: {
-        RATE_LIMIT_GLOBAL_PER_SECOND: String(limits.globalPerSecond),
-        RATE_LIMIT_CHAT_PER_SECOND: String(limits.perChatPerSecond),
-        RATE_LIMIT_GROUP_PER_SECOND: String(limits.perGroupPerSecond),
-        RATE_LIMIT_GROUP_PER_MINUTE: String(limits.perGroupPerMinute),
-      },
-    });
+    desk = await startDesk({ env: rateLimitEnv(limits) });
   });
   afterAll(() => desk?.close());
 

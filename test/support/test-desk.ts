@@ -72,6 +72,16 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
   };
 }
 
+/** The app's rate-limit settings matching the limits a test makes the emulator enforce, so both keep the same budget. */
+export function rateLimitEnv(limits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerSecond: number; perGroupPerMinute: number }) {
+  return {
+    RATE_LIMIT_GLOBAL_PER_SECOND: String(limits.globalPerSecond),
+    RATE_LIMIT_CHAT_PER_SECOND: String(limits.perChatPerSecond),
+    RATE_LIMIT_GROUP_PER_SECOND: String(limits.perGroupPerSecond),
+    RATE_LIMIT_GROUP_PER_MINUTE: String(limits.perGroupPerMinute),
+  };
+}
+
 /** Messages the bot sent into a chat (its own, not the customer's or service messages). */
 export function botMessages(emu: BotApiEmulator, chatId: number): TgMessage[] {
   return emu.chatMessages(chatId).filter((m) => m.from?.id === emu.botUser.id);
