@@ -28,7 +28,11 @@ async function bootstrap(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
     const dbLogger = new Logger('EmbeddedPostgres');
-    embedded = await startEmbeddedPostgres({ dataDir: config.embeddedDataDir, log: (line) => dbLogger.debug(line) }).catch((error: Error) =>
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.embeddedDataDir,
+      log: (line) => dbLogger.debug(line),
+      warn: (line) => dbLogger.warn(line),
+    }).catch((error: Error) =>
       fail(`Could not start the embedded PostgreSQL: ${error.message}`),
     );
     config = { ...config, databaseUrl: embedded.url };

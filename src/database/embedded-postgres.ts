@@ -14,6 +14,9 @@ export interface EmbeddedOptions {
   dataDir: string;
   database?: string;
   log?: (line: string) => void;
+  /** Where the watchdog reports that the server stopped and was started again (defaults to `log`). */
+  warn?: (line: string) => void;
+  watchEveryMs?: number;
 }
 
 const USER = 'postgres';
@@ -24,7 +27,8 @@ const PASSWORD = 'postgres';
  *
  * The server runs in its own process group, so a Ctrl-C or a SIGTERM to the app's group does not shut
  * it down while the app is still finishing its last queries; the app stops it after closing. A server
- * left running by a killed earlier run is found through `postmaster.pid` and reused.
+ * left running by a killed earlier run is found through `postmaster.pid` and reused. A server that dies
+ * while the app runs is started again on the same port.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => undefined);
@@ -51,22 +55,51 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
 
   let port = runningPort(dataDir);
-  let child: ChildProcess | undefined;
   if (port) {
     log(`reusing the embedded PostgreSQL already running on port ${port}`);
   } else {
     port = await freePort();
-    child = await spawnPostgres(binaries.postgres, dataDir, port, log);
+    await spawnPostgres(binaries.postgres, dataDir, port, log);
   }
+  const serverPort = port;
 
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
-  await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, database);
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${serverPort}/${database}`;
+  await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${serverPort}/postgres`, database);
+
+  // The server is this app's own part: if it dies (killed, out of memory), start it again on the same port,
+  // so the app's pools reconnect to the same URL and the outage lasts seconds, not until someone notices.
+  let stopping = false;
+  let restarting: Promise<void> | undefined;
+  const watchdog = setInterval(() => {
+    if (stopping || restarting) return;
+    const pid = postmasterPid(dataDir);
+    if (pid && isAlive(pid)) return;
+    const warn = options.warn ?? log;
+    warn(`the embedded PostgreSQL (port ${serverPort}) stopped; starting it again`);
+    restarting = (async () => {
+      for (let attempt = 1; !stopping; attempt++) {
+        try {
+          if (runningPort(dataDir) !== undefined) return;
+          await spawnPostgres(binaries.postgres, dataDir, serverPort, log);
+          warn(`the embedded PostgreSQL is running again on port ${serverPort}`);
+          return;
+        } catch (error) {
+          warn(`could not start the embedded PostgreSQL again (attempt ${attempt}): ${(error as Error).message}`);
+          await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * attempt)));
+        }
+      }
+    })().finally(() => (restarting = undefined));
+  }, options.watchEveryMs ?? 2000);
+  watchdog.unref();
 
   return {
     url,
     stop: async () => {
-      const pid = child?.pid ?? postmasterPid(dataDir);
-      if (!pid) return;
+      stopping = true;
+      clearInterval(watchdog);
+      await restarting;
+      const pid = postmasterPid(dataDir);
+      if (!pid || !isAlive(pid)) return;
       await stopProcess(pid);
     },
   };

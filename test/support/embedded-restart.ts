@@ -2,7 +2,8 @@
  * Run as its own Node process (the embedded server's package is ESM-only, which Jest's module loader
  * cannot import): starts the embedded PostgreSQL in a new data directory, stops it, leaves a stale
  * postmaster.pid naming a live process that is not PostgreSQL (this one), starts it again and queries
- * it. Prints one JSON line.
+ * it; then kills that server (SIGKILL) and waits for its watchdog to start it again on the same URL.
+ * Prints one JSON line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,14 +15,37 @@ async function main(): Promise<void> {
   const first = await startEmbeddedPostgres({ dataDir });
   await first.stop();
   writeFileSync(join(dataDir, 'postmaster.pid'), [String(process.pid), dataDir, '0', '5999', '', '127.0.0.1', '0 0', 'ready'].join('\n') + '\n');
-  const second = await startEmbeddedPostgres({ dataDir });
+  const warnings: string[] = [];
+  const second = await startEmbeddedPostgres({ dataDir, warn: (line) => warnings.push(line), watchEveryMs: 200 });
   try {
-    const client = new Client({ connectionString: second.url });
-    await client.connect();
-    const { rows } = await client.query('SELECT 1 AS one');
-    await client.end();
+    const query = async () => {
+      const client = new Client({ connectionString: second.url });
+      await client.connect();
+      try {
+        return (await client.query<{ one: number }>('SELECT 1 AS one')).rows[0].one === 1;
+      } finally {
+        await client.end();
+      }
+    };
+    const answered = await query();
     const pidNow = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
-    process.stdout.write(JSON.stringify({ answered: rows[0].one === 1, stalePidReplaced: pidNow !== String(process.pid) }) + '\n');
+
+    process.kill(Number(pidNow), 'SIGKILL');
+    let answeredAfterKill = false;
+    for (const deadline = Date.now() + 30_000; !answeredAfterKill && Date.now() < deadline; ) {
+      answeredAfterKill = await query().catch(() => false);
+      if (!answeredAfterKill) await new Promise((r) => setTimeout(r, 200));
+    }
+    const pidAfterKill = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
+    process.stdout.write(
+      JSON.stringify({
+        answered,
+        stalePidReplaced: pidNow !== String(process.pid),
+        answeredAfterKill,
+        newServer: pidAfterKill !== pidNow,
+        warned: warnings.some((w) => w.includes('stopped; starting it again')),
+      }) + '\n',
+    );
   } finally {
     await second.stop();
   }
