@@ -68,7 +68,7 @@ export class GroupAccess implements OnModuleInit, OnApplicationShutdown {
     this.reason = undefined;
     clearInterval(this.probe);
     this.logger.log(`access to the support group is back (${how}) after ${seconds} s; sending what waited`);
-    await this.sweeper.sweep(0).catch((error: Error) => this.logger.warn(`could not enqueue the waiting work: ${error.message}`));
+    await this.sweeper.sweepNow().catch((error: Error) => this.logger.warn(`could not enqueue the waiting work: ${error.message}`));
   }
 
   /** The bot's own membership, asked of Telegram: an administrator that may manage topics is back. */

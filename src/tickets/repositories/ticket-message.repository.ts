@@ -88,11 +88,12 @@ export class TicketMessageRepository {
   }
 
   /** Tickets with messages of one side older than `minAgeSeconds` still to be copied. */
-  async ticketsWithPending(direction: MessageDirection, minAgeSeconds: number, limit: number): Promise<number[]> {
+  async ticketsWithPending(direction: MessageDirection, minAgeSeconds: number, limit: number, skip: number[] = []): Promise<number[]> {
     const rows: { id: string }[] = await this.dataSource.query(
       `SELECT DISTINCT ticket_id AS id FROM ticket_messages
-        WHERE direction = $1 AND copied_at IS NULL AND failed_reason IS NULL AND created_at < now() - make_interval(secs => $2) LIMIT $3`,
-      [direction, minAgeSeconds, limit],
+        WHERE direction = $1 AND copied_at IS NULL AND failed_reason IS NULL AND created_at < now() - make_interval(secs => $2)
+          AND ticket_id <> ALL($4::bigint[]) LIMIT $3`,
+      [direction, minAgeSeconds, limit, skip],
     );
     return rows.map((row) => Number(row.id));
   }

@@ -128,10 +128,10 @@ export class TicketRepository {
   }
 
   /** Tickets older than `minAgeSeconds` whose acknowledgement was never recorded (a crash between COMMIT and the send). */
-  async unacknowledged(minAgeSeconds: number, limit: number): Promise<number[]> {
+  async unacknowledged(minAgeSeconds: number, limit: number, skip: number[] = []): Promise<number[]> {
     const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM tickets WHERE ack_message_id IS NULL AND created_at < now() - make_interval(secs => $1) LIMIT $2`,
-      [minAgeSeconds, limit],
+      `SELECT id FROM tickets WHERE ack_message_id IS NULL AND created_at < now() - make_interval(secs => $1) AND id <> ALL($3::bigint[]) LIMIT $2`,
+      [minAgeSeconds, limit, skip],
     );
     return rows.map((row) => Number(row.id));
   }

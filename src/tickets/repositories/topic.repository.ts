@@ -69,10 +69,11 @@ export class TopicRepository {
   }
 
   /** Tickets older than `minAgeSeconds` still without a topic or card. */
-  async withoutTopic(minAgeSeconds: number, limit: number): Promise<number[]> {
+  async withoutTopic(minAgeSeconds: number, limit: number, skip: number[] = []): Promise<number[]> {
     const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM tickets WHERE (thread_id IS NULL OR card_message_id IS NULL) AND created_at < now() - make_interval(secs => $1) LIMIT $2`,
-      [minAgeSeconds, limit],
+      `SELECT id FROM tickets WHERE (thread_id IS NULL OR card_message_id IS NULL) AND created_at < now() - make_interval(secs => $1)
+          AND id <> ALL($3::bigint[]) LIMIT $2`,
+      [minAgeSeconds, limit, skip],
     );
     return rows.map((row) => Number(row.id));
   }
