@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
+import { migrateUnderLock } from './migrate';
 import { AdvisoryLockRepository } from './repositories/advisory-lock.repository';
 import { HealthRepository } from './repositories/health.repository';
 import { WorkLeaseRepository } from './repositories/work-lease.repository';
@@ -18,9 +20,21 @@ import { WorkLeaseRepository } from './repositories/work-lease.repository';
         retryDelay: 1000,
         logging: ['error', 'migration'],
       }),
+      dataSourceFactory: async (options?: DataSourceOptions) => {
+        // The migrations run here under a lock, not in TypeORM's initialize(), which takes none.
+        const dataSource = await new DataSource({ ...options!, migrationsRun: false }).initialize();
+        if (options!.migrationsRun) {
+          await migrateUnderLock(dataSource).catch(async (error: Error) => {
+            await dataSource.destroy().catch(() => undefined);
+            throw error;
+          });
+        }
+        return dataSource;
+      },
     }),
   ],
   providers: [AdvisoryLockRepository, HealthRepository, WorkLeaseRepository],
   exports: [AdvisoryLockRepository, HealthRepository, WorkLeaseRepository],
 })
 export class DatabaseModule {}
+

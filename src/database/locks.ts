@@ -7,6 +7,8 @@
 export const LOCKS = {
   /** The one instance that polls Telegram (second key 0). */
   poll: 7302,
+  /** Held while the schema migrations run, so instances started together migrate one after another. */
+  migrations: 7303,
 } as const;
 
 export type LockNamespace = (typeof LOCKS)[keyof typeof LOCKS];

@@ -32,8 +32,11 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-/** A fresh database cloned from the migrated template: fast, and isolated from every other test. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A fresh database cloned from the migrated template: fast, and isolated from every other test. With
+ * `empty`, a database without the schema (as an operator's new server has).
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) throw new Error('DATABASE_URL is not set: run the tests through jest (globalSetup provides it)');
   const run = runId();
@@ -41,7 +44,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateName(run)}"`);
+    await admin.query(options.empty ? `CREATE DATABASE "${name}"` : `CREATE DATABASE "${name}" TEMPLATE "${templateName(run)}"`);
   } finally {
     await admin.end();
   }
