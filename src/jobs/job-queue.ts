@@ -31,11 +31,14 @@ export interface SendOptions {
   startAfterSeconds?: number;
   /** A key and window within which a second identical job is not created. */
   singleton?: { key: string; seconds: number };
+  /** Fetched before jobs of a lower priority (default 0) waiting in the same queue. */
+  priority?: number;
 }
 
 export interface JobContext {
   id: string;
   retryCount: number;
+  priority?: number;
 }
 
 /**

@@ -137,6 +137,7 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
     const sendOptions: PgBoss.SendOptions = {};
     if (options.tx) sendOptions.db = executorOf(options.tx);
     if (options.startAfterSeconds) sendOptions.startAfter = options.startAfterSeconds;
+    if (options.priority) sendOptions.priority = options.priority;
     if (options.singleton) {
       sendOptions.singletonKey = options.singleton.key;
       sendOptions.singletonSeconds = options.singleton.seconds;
@@ -159,14 +160,14 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
   private async run(name: JobName, handler: JobHandler<JobName>, job: PgBoss.JobWithMetadata<JobMap[JobName]>): Promise<void> {
     const started = performance.now();
     try {
-      await handler(job.data, { id: job.id, retryCount: job.retryCount });
+      await handler(job.data, { id: job.id, retryCount: job.retryCount, priority: job.priority });
       this.logger.debug(`${name} ${JSON.stringify(job.data)} done in ${Math.round(performance.now() - started)} ms`);
     } catch (error) {
       const deferSeconds = deferralOf(error);
       if (deferSeconds) {
         // Not a failure: the same work comes back later, with its retries untouched.
         this.logger.debug(`${name} ${JSON.stringify(job.data)} deferred ${deferSeconds} s: ${(error as Error).message}`);
-        await this.boss.send(name, job.data as object, { startAfter: deferSeconds });
+        await this.boss.send(name, job.data as object, { startAfter: deferSeconds, priority: job.priority });
         return;
       }
       const attempt = `attempt ${job.retryCount + 1}/${job.retryLimit + 1}`;

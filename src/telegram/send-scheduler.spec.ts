@@ -1,4 +1,4 @@
-import { SendPermit, SendScheduler, SlidingWindow, TokenBucket } from './send-scheduler';
+import { SendPermit, SendScheduler, SlidingWindow } from './send-scheduler';
 
 /** A clock the test moves by hand, with the scheduler's timers driven by jest's fake timers. */
 function fakeClock() {
@@ -38,18 +38,6 @@ describe('SlidingWindow', () => {
   });
 });
 
-describe('TokenBucket', () => {
-  it('allows a burst, then one token per interval', () => {
-    const bucket = new TokenBucket(3, 1 / 1000, 0);
-    for (let i = 0; i < 3; i++) {
-      expect(bucket.waitMs(0)).toBe(0);
-      bucket.take(0);
-    }
-    expect(bucket.waitMs(0)).toBe(1000);
-    expect(bucket.waitMs(1000)).toBe(0);
-  });
-});
-
 describe('SendScheduler', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
@@ -65,17 +53,32 @@ describe('SendScheduler', () => {
     return { log, send, names: () => log.map((entry) => entry.name) };
   };
 
-  it('keeps one private chat at its burst, then one per second', async () => {
+  it('keeps one private chat at its burst of three, then three seconds for three more (one a second on average)', async () => {
     const clock = fakeClock();
     const scheduler = new SendScheduler(limits, clock.now);
     const { log, send } = sender(scheduler, clock);
-    for (let i = 0; i < 5; i++) void send(`m${i}`, 42, 'customer');
+    for (let i = 0; i < 7; i++) void send(`m${i}`, 42, 'customer');
     await clock.advance(0);
     expect(log.map((e) => e.at)).toEqual([0, 0, 0]);
-    await clock.advance(1000);
-    expect(log).toHaveLength(4);
-    await clock.advance(1000);
-    expect(log).toHaveLength(5);
+    await clock.advance(2999);
+    expect(log).toHaveLength(3);
+    await clock.advance(1);
+    expect(log.map((e) => e.at)).toEqual([0, 0, 0, 3000, 3000, 3000]);
+  });
+
+  it('paces a batch into one chat as if its messages went one by one', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, perGroupPerSecond: 10 }, clock.now);
+    const { log, send } = sender(scheduler, clock);
+    void send('batch of ten', -1001, 'group', { count: 10 });
+    void send('next', -1001, 'group');
+    await clock.advance(0);
+    expect(log.map((e) => e.name)).toEqual(['batch of ten']);
+    // A bucket of 3 at 10/s, after ten at once, has a token again after 0.8 s; the window waits 1 s.
+    await clock.advance(999);
+    expect(log).toHaveLength(1);
+    await clock.advance(1);
+    expect(log.map((e) => e.name)).toEqual(['batch of ten', 'next']);
   });
 
   it('sends a burst that fits the overall second at once, and the rest as each slot leaves the window', async () => {

@@ -56,8 +56,9 @@ export class SlidingWindow {
     return taken;
   }
 
-  settle(slots: Slot[], now: number): void {
-    for (const slot of slots) slot.at = now;
+  /** Answered at `now`; with `spacingMs`, the i-th slot counts from `now + i * spacingMs` (a batch paced as one by one). */
+  settle(slots: Slot[], now: number, spacingMs = 0): void {
+    slots.forEach((slot, i) => (slot.at = now + i * spacingMs));
   }
 
   /** Telegram answered with an error: nothing was sent, the slots are free again. */
@@ -75,54 +76,6 @@ export class SlidingWindow {
   }
 }
 
-/** A token bucket: `capacity` tokens, refilled continuously at `perMs` tokens per millisecond (Telegram's per-chat burst). */
-export class TokenBucket {
-  private tokens: number;
-  private updatedAt: number;
-
-  constructor(
-    private readonly capacity: number,
-    private readonly perMs: number,
-    now: number,
-  ) {
-    this.tokens = capacity;
-    this.updatedAt = now;
-  }
-
-  /** Milliseconds until `count` tokens are available (0: available now). */
-  waitMs(now: number, count = 1): number {
-    this.refill(now);
-    const need = Math.min(count, this.capacity);
-    return this.tokens >= need ? 0 : Math.ceil((need - this.tokens) / this.perMs);
-  }
-
-  take(now: number, count = 1): void {
-    this.refill(now);
-    this.tokens -= count;
-  }
-
-  /** Gives back tokens of sends Telegram refused. */
-  giveBack(count: number): void {
-    this.tokens = Math.min(this.capacity, this.tokens + count);
-  }
-
-  /** After a 429: nothing went through; the bucket starts again from one token at `now`. */
-  restart(now: number): void {
-    this.tokens = 1;
-    this.updatedAt = now;
-  }
-
-  get idle(): boolean {
-    return this.tokens >= this.capacity;
-  }
-
-  private refill(now: number): void {
-    if (now <= this.updatedAt) return;
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.perMs);
-    this.updatedAt = now;
-  }
-}
-
 /** What a granted send holds until Telegram answered it. */
 export interface SendPermit {
   /** Telegram answered: `sent` true (or the outcome is unknown), the slots count from now; false, they are free again. */
@@ -137,7 +90,15 @@ export interface AcquireOptions {
 }
 
 interface ChatLimits {
-  bucket: TokenBucket;
+  /**
+   * The chat's pace: `perChatBurst` sends per `perChatBurst / rate` seconds. Never more than a token
+   * bucket of that burst and rate allows (Telegram's "about one a second, short bursts"), and, counted
+   * from answers like the other windows, safe against network delays that would make a bucket's
+   * tokens arrive early.
+   */
+  pace: SlidingWindow;
+  /** 1 / rate: the slots of a batch (copyMessages of ten) count one such step apart, as a bucket's debt would. */
+  paceSpacingMs: number;
   /** Groups only: the per-minute window. */
   minute?: SlidingWindow;
   blockedUntil: number;
@@ -157,7 +118,7 @@ const FORGET_AFTER = 10_000;
 
 /**
  * Hands out send slots so that Telegram's limits are kept before Telegram enforces them: the overall
- * second and each group's minute as exact sliding windows, each chat's short burst as a token bucket.
+ * second, each chat's pace and each group's minute as sliding windows.
  * Waiting sends are served by lane (customer-facing first), then key by key in turn (a ticket with fifty
  * copies waiting does not keep a new ticket's topic behind them), then in arrival order; a send that
  * waits only for its own chat never holds up sends to other chats.
@@ -191,7 +152,6 @@ export class SendScheduler {
     const chat = this.chat(chatId);
     const now = this.clock();
     chat.blockedUntil = Math.max(chat.blockedUntil, now + seconds * 1000);
-    chat.bucket.restart(chat.blockedUntil);
     this.pump();
   }
 
@@ -203,17 +163,16 @@ export class SendScheduler {
   private chat(chatId: number): ChatLimits {
     let chat = this.chats.get(chatId);
     if (!chat) {
-      const now = this.clock();
       const { perChatPerSecond, perChatBurst, perGroupPerMinute } = this.limits;
+      const pace = (perSecond: number) => new SlidingWindow(perChatBurst, (perChatBurst / perSecond) * 1000);
       // Group and supergroup ids are negative; private chats are the user's (positive) id.
-      chat =
-        chatId < 0
-          ? {
-              bucket: new TokenBucket(perChatBurst, (this.limits.perGroupPerSecond ?? perChatPerSecond) / 1000, now),
-              minute: new SlidingWindow(perGroupPerMinute, 60_000),
-              blockedUntil: 0,
-            }
-          : { bucket: new TokenBucket(perChatBurst, perChatPerSecond / 1000, now), blockedUntil: 0 };
+      const perSecond = chatId < 0 ? (this.limits.perGroupPerSecond ?? perChatPerSecond) : perChatPerSecond;
+      chat = {
+        pace: pace(perSecond),
+        paceSpacingMs: 1000 / perSecond,
+        minute: chatId < 0 ? new SlidingWindow(perGroupPerMinute, 60_000) : undefined,
+        blockedUntil: 0,
+      };
       this.chats.set(chatId, chat);
     }
     return chat;
@@ -221,7 +180,7 @@ export class SendScheduler {
 
   private chatWaitMs(chat: ChatLimits, now: number, count: number): number {
     if (now < chat.blockedUntil) return chat.blockedUntil - now;
-    return Math.max(chat.bucket.waitMs(now, count), chat.minute?.waitMs(now, count) ?? 0);
+    return Math.max(chat.pace.waitMs(now, count), chat.minute?.waitMs(now, count) ?? 0);
   }
 
   private order(a: Waiter, b: Waiter): number {
@@ -267,7 +226,7 @@ export class SendScheduler {
   private grant(waiter: Waiter, now: number): void {
     this.waiters.splice(this.waiters.indexOf(waiter), 1);
     const chat = this.chat(waiter.chatId);
-    chat.bucket.take(now, waiter.count);
+    const paceSlots = chat.pace.take(waiter.count);
     const globalSlots = this.global.take(waiter.count);
     const minuteSlots = chat.minute?.take(waiter.count) ?? [];
     if (waiter.key !== undefined) {
@@ -282,11 +241,12 @@ export class SendScheduler {
         if (sent) {
           const at = this.clock();
           this.global.settle(globalSlots, at);
+          chat.pace.settle(paceSlots, at, chat.paceSpacingMs);
           chat.minute?.settle(minuteSlots, at);
         } else {
           this.global.cancel(globalSlots);
+          chat.pace.cancel(paceSlots);
           chat.minute?.cancel(minuteSlots);
-          chat.bucket.giveBack(waiter.count);
         }
         this.pump();
       },
@@ -298,7 +258,7 @@ export class SendScheduler {
     if (this.chats.size < FORGET_AFTER) return;
     const now = this.clock();
     for (const [chatId, chat] of this.chats) {
-      if (chat.bucket.waitMs(now) === 0 && chat.bucket.idle && now >= chat.blockedUntil && !chat.minute?.inUse) this.chats.delete(chatId);
+      if (now >= chat.blockedUntil && chat.pace.waitMs(now, chat.pace.limit) === 0 && !chat.minute?.inUse) this.chats.delete(chatId);
     }
   }
 }

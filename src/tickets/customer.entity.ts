@@ -1,3 +1,4 @@
+import type { MessageEntity } from 'telegraf/types';
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { Language } from '../config/app-config';
 import { bigintNumber } from '../database/bigint.transformer';
@@ -11,6 +12,9 @@ export interface DraftMessage {
   kind: string;
   text: string | null;
   mediaGroupId: string | null;
+  /** Kept so the copy in the topic has the customer's formatting (drafts stored before this have none). */
+  entities?: MessageEntity[] | null;
+  replyToMessageId?: number | null;
 }
 
 @Entity('customers')

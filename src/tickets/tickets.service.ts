@@ -225,8 +225,8 @@ export class TicketsService {
         kind: message.kind,
         text: message.text,
         mediaGroupId: message.mediaGroupId,
-        replyToMessageId: (message as Partial<IncomingMessage>).replyToMessageId ?? null,
-        entities: (message as Partial<IncomingMessage>).entities ?? null,
+        replyToMessageId: message.replyToMessageId ?? null,
+        entities: message.entities ?? null,
       })),
       tx.db,
     );
@@ -234,5 +234,12 @@ export class TicketsService {
 }
 
 function draftOf(message: IncomingMessage): DraftMessage {
-  return { messageId: message.messageId, kind: message.kind, text: message.text, mediaGroupId: message.mediaGroupId };
+  return {
+    messageId: message.messageId,
+    kind: message.kind,
+    text: message.text,
+    mediaGroupId: message.mediaGroupId,
+    entities: message.entities,
+    replyToMessageId: message.replyToMessageId,
+  };
 }

@@ -13,7 +13,7 @@ import { TicketRepository } from '../../tickets/repositories/ticket.repository';
 import { TopicRepository } from '../../tickets/repositories/topic.repository';
 import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
-import { albumRuns, settledAlbum } from '../albums';
+import { albumRuns, copyBatches, settledAlbum } from '../albums';
 import { CardWithMessage, cardWithMessage } from '../card-message';
 import { TOPIC_NAME_MAX, provisionalTitle } from '../ticket-card';
 import { TicketCards } from '../ticket-cards.service';
@@ -29,6 +29,12 @@ import { persist } from '../../database/persist';
  * in the inbox under a dead instance's lease (10 s) before it is handled.
  */
 const ADOPTION_WAIT_MS = 15_000;
+/**
+ * Group sends one turn of a ticket's sync makes before it gives its worker to the next ticket's job
+ * (and queues its own again): with many tickets behind, each advances in turn and a new ticket's topic
+ * does not wait for a long backlog of another's copies.
+ */
+const SENDS_PER_TURN = 4;
 
 /**
  * `ticket.sync`: makes the ticket's forum topic exist (with its card) and copies the customer's pending
@@ -61,20 +67,24 @@ export class TicketSyncJob implements OnModuleInit {
     this.jobs.handle('ticket.sync', ({ ticketId }) => this.run(ticketId));
   }
 
-  run(ticketId: number): Promise<void> {
-    return this.leases.whileLeased(
+  async run(ticketId: number): Promise<void> {
+    let yielded = false;
+    await this.leases.whileLeased(
       LEASES.sync,
       ticketId,
-      () => this.syncOnce(ticketId),
-      () => this.topics.syncPending(ticketId),
+      async () => void (yielded = (await this.syncOnce(ticketId)) === 'more'),
+      async () => !yielded && (await this.topics.syncPending(ticketId)),
     );
+    // Its turn is over: the rest goes to the back of the queue, after the lease is free for it.
+    if (yielded) await this.jobs.send('ticket.sync', { ticketId });
   }
 
-  private async syncOnce(ticketId: number): Promise<void> {
+  /** 'more' when the turn ended with copies still pending. */
+  private async syncOnce(ticketId: number): Promise<'done' | 'more'> {
     let ticket = await this.tickets.find(ticketId);
     if (!ticket) {
       this.logger.warn(`ticket #${ticketId} does not exist; nothing to sync`);
-      return;
+      return 'done';
     }
     let recreated = false;
     for (let attempt = 0; ; attempt++) {
@@ -84,8 +94,7 @@ export class TicketSyncJob implements OnModuleInit {
           ticket = await this.postCard(ticket);
           if (recreated) await this.notes.post(ticket.threadId!, 'topic.recreated');
         }
-        await this.copyPending(ticket);
-        return;
+        return await this.copyPending(ticket);
       } catch (error) {
         if (!(error instanceof TelegramCallError) || attempt > 0) throw error;
         if (error.kind === 'thread-gone') {
@@ -210,13 +219,46 @@ export class TicketSyncJob implements OnModuleInit {
     return { ...ticket, cardMessageId: sentId };
   }
 
-  private async copyPending(ticket: Ticket): Promise<void> {
+  private async copyPending(ticket: Ticket): Promise<'done' | 'more'> {
     const pending = await this.messages.pending(ticket.id, 'customer');
-    for (const run of albumRuns(pending)) {
-      if (run.length > 1 || run[0].mediaGroupId) await this.copyAlbum(ticket, run);
+    let sends = 0;
+    for (const run of copyBatches(albumRuns(pending))) {
+      if (sends >= SENDS_PER_TURN) return 'more';
+      if (run[0].mediaGroupId) await this.copyAlbum(ticket, run);
+      else if (run.length > 1) await this.copyBatch(ticket, run);
       else await this.copyOne(ticket, run[0]);
+      sends++;
     }
     if (pending.length) this.logger.debug(`ticket #${ticket.id}: ${pending.length} message(s) copied to topic ${ticket.threadId}`);
+    return 'done';
+  }
+
+  /**
+   * Several messages that piled up (the group was behind) in one copyMessages call, in order. If
+   * Telegram refuses the batch, each goes alone, so the one at fault gets its own answer.
+   */
+  private async copyBatch(ticket: Ticket, batch: TicketMessage[]): Promise<void> {
+    const ids = batch.map((m) => m.id);
+    await this.messages.markCopyStarted(ids);
+    let copies: { message_id: number }[];
+    try {
+      copies = await this.gateway.call(
+        'copyMessages',
+        { chat_id: this.config.supportChatId, from_chat_id: batch[0].chatId, message_ids: batch.map((m) => m.messageId), message_thread_id: ticket.threadId! },
+        { lane: 'group', key: ticket.id },
+      );
+    } catch (error) {
+      if (!(error instanceof TelegramCallError) || !error.answered) throw error;
+      await this.messages.clearCopyStarted(ids);
+      if (error.kind !== 'bad-request' && error.kind !== 'uncopyable') throw error;
+      for (const message of batch) await this.copyOne(ticket, { ...message, copyStartedAt: null });
+      return;
+    }
+    if (copies.length !== batch.length) {
+      // Telegram skips messages it cannot find (deleted meanwhile): the rest are copied, unmapped.
+      this.logger.warn(`ticket #${ticket.id}: ${batch.length - copies.length} of ${batch.length} messages were skipped by Telegram (deleted?)`);
+    }
+    await persist(() => this.messages.recordAlbumCopies(batch, copies), `ticket #${ticket.id}: ${batch.length} copies`, this.logger);
   }
 
   private async copyOne(ticket: Ticket, message: TicketMessage): Promise<void> {
