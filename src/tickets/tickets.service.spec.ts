@@ -269,7 +269,7 @@ describe('TicketsService.receive', () => {
       expect(result).toMatchObject({ outcome: 'needs-category', customer: { draft: [draft(1), expect.objectContaining({ messageId: 2 })] } });
       expect(t.customers.saveDraft).toHaveBeenCalledWith(
         CUSTOMER_ID,
-        [draft(1), { messageId: 2, kind: 'text', text: message.text, mediaGroupId: null }],
+        [draft(1), { messageId: 2, kind: 'text', text: message.text, mediaGroupId: null, entities: null, replyToMessageId: null }],
         t.manager,
       );
       expect(t.tickets.open).not.toHaveBeenCalled();
