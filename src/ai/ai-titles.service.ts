@@ -109,7 +109,8 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
     }
     // "failed" also covers a ticket with no text (a photo alone): the provisional title is as good as it gets.
     await this.state.storeTitle(ticketId, title);
-    if (title) this.logger.log(`ticket #${ticketId}: AI title "${title}"`);
+    // The title sums up the customer's words: debug only.
+    if (title) this.logger.debug(`ticket #${ticketId}: AI title "${title}"`);
     for (const wake of this.waiters.get(ticketId) ?? []) wake();
   }
 

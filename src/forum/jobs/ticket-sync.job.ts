@@ -123,7 +123,7 @@ export class TicketSyncJob implements OnModuleInit {
     const topic = await this.requestTopic(ticket, title).catch(async (error: unknown) => {
       // Telegram refused this name (an odd character, a length it counts otherwise): the plain one will do.
       if (!(error instanceof TelegramCallError) || error.kind !== 'bad-request' || title === plain) throw error;
-      this.logger.warn(`ticket #${ticket.id}: Telegram refused the topic name "${title}" (${error.description}); using "${plain}"`);
+      this.logger.warn(`ticket #${ticket.id}: Telegram refused the topic name (${error.description}); using "${plain}"`);
       return this.requestTopic(ticket, plain);
     });
     const recorded = await persist(() => this.topics.recordCreated(ticket.id, topic.message_thread_id, topic.name), `ticket #${ticket.id}: topic`, this.logger);
@@ -132,7 +132,9 @@ export class TicketSyncJob implements OnModuleInit {
       await this.adoption.removeDuplicate(ticket.id, topic.message_thread_id);
       return this.load(ticket.id);
     }
-    this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} "${topic.name}" created`);
+    // The name is the customer's words (or the AI's summary of them): debug only.
+    this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} created`);
+    this.logger.debug(`ticket #${ticket.id}: topic ${topic.message_thread_id} is named "${topic.name}"`);
     await this.titles.topicCreated(ticket.id, topic.name);
     return { ...ticket, threadId: topic.message_thread_id, title: topic.name };
   }

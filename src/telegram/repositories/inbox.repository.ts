@@ -12,6 +12,7 @@ export interface StoredUpdate {
 export interface DueUpdate {
   update: Update;
   attempts: number;
+  receivedAt: Date;
 }
 
 /** Unhandled, unparked rows (of the table alias `t`). */
@@ -83,7 +84,7 @@ export class InboxRepository {
    * handled in order, across instances), optionally of one chat only.
    */
   async claimDue(limit: number, leaseSeconds: number, chatKey?: string): Promise<DueUpdate[]> {
-    const rows = await returning<{ payload: Update; attempts: number }>(
+    const rows = await returning<{ payload: Update; attempts: number; received_at: Date }>(
       this.dataSource.manager,
       `UPDATE telegram_inbox SET leased_until = now() + make_interval(secs => $2)
         WHERE update_id IN (
@@ -95,10 +96,10 @@ export class InboxRepository {
                               WHERE o.chat_key = i.chat_key AND o.update_id < i.update_id AND ${pending('o')})
            ORDER BY i.update_id LIMIT $1
            FOR UPDATE SKIP LOCKED)
-        RETURNING payload, attempts`,
+        RETURNING payload, attempts, received_at`,
       [limit, leaseSeconds, chatKey ?? null],
     );
-    return rows.map((row) => ({ update: row.payload, attempts: row.attempts })).sort((a, b) => a.update.update_id - b.update.update_id);
+    return rows.map((row) => ({ update: row.payload, attempts: row.attempts, receivedAt: new Date(row.received_at) })).sort((a, b) => a.update.update_id - b.update.update_id);
   }
 
   /** Forgets handled updates older than `days` (the processed-update ids in telegram_updates stay). */
