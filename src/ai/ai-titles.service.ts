@@ -95,6 +95,7 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
       try {
         const category = this.catalog.label(ticket.language, ticket.category, ticket.subcategory);
         const content = await this.client.complete(titlePrompt({ language: ticket.language, category, customerText: text }), {
+          purpose: 'title',
           timeoutMs: this.timeoutMs,
           maxRetries: 1,
           totalMs: this.timeoutMs,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Telegram } from 'telegraf';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics.service';
 import type { Opts, Telegram as Methods } from 'telegraf/typings/core/types/typegram';
 import { SendScheduler } from './send-scheduler';
 import { TelegramCallError, classifyTelegramError } from './telegram-error';
@@ -58,6 +59,7 @@ export class TelegramGateway {
   private readonly client: Telegram;
   private readonly scheduler: SendScheduler;
   private readonly noAccessListeners: ((chatId: number, error: TelegramCallError) => void)[] = [];
+  @Inject(Metrics) private readonly metrics: Metrics;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // Its own client (not the bot's), so update handling and outbound traffic stay separate concerns.
@@ -72,9 +74,12 @@ export class TelegramGateway {
     for (let attempt = 0; ; attempt++) {
       try {
         if (Number.isFinite(chatId)) await this.scheduler.acquire(chatId, options.lane ?? 'group');
-        return await this.once(method, payload);
+        const result = await this.once(method, payload);
+        this.metrics.telegramCall(method, 'ok', true);
+        return result;
       } catch (raw) {
         const error = this.classify(method, payload, raw);
+        this.metrics.telegramCall(method, error.kind, error.answered && error.kind !== 'transient');
         if (error.kind === 'retry-after' && Number.isFinite(chatId)) this.scheduler.penalize(chatId, error.retryAfterSeconds ?? 1);
         const canWait = error.kind === 'transient' || (error.kind === 'retry-after' && (error.retryAfterSeconds ?? 1) <= MAX_INLINE_WAIT_S);
         if (!canWait || attempt >= retries) throw error;

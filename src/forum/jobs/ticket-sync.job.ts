@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { LEASES } from '../../database/locks';
 import { WorkLeaseRepository } from '../../database/repositories/work-lease.repository';
 import { JobQueue } from '../../jobs/job-queue';
+import { Metrics } from '../../metrics/metrics.service';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
@@ -37,6 +38,7 @@ const ADOPTION_WAIT_MS = 15_000;
 @Injectable()
 export class TicketSyncJob implements OnModuleInit {
   private readonly logger = new Logger('TopicSync');
+  @Inject(Metrics) private readonly metrics: Metrics;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -198,6 +200,7 @@ export class TicketSyncJob implements OnModuleInit {
         { lane: 'group' },
       );
       await persist(() => this.messages.recordCopy(message.id, copy.message_id), `ticket #${ticket.id}: copy of ${message.messageId}`, this.logger);
+      this.metrics.copiedToTopic((Date.now() - new Date(message.createdAt).getTime()) / 1000);
     } catch (error) {
       if (error instanceof TelegramCallError && error.answered) await this.messages.clearCopyStarted([message.id]);
       if (error instanceof TelegramCallError && error.kind === 'uncopyable') return this.refused(ticket, message, error);
@@ -227,6 +230,7 @@ export class TicketSyncJob implements OnModuleInit {
         throw error;
       });
     await persist(() => this.messages.recordAlbumCopies(items, copies), `ticket #${ticket.id}: album copy`, this.logger);
+    for (const message of run) this.metrics.copiedToTopic((Date.now() - new Date(message.createdAt).getTime()) / 1000);
   }
 
   /** Telegram will not copy this message (a paid post, an invoice, a quiz...): say so on both sides. */
