@@ -10,16 +10,18 @@ import { MetricsController } from './metrics.controller';
 import { MetricsServer } from './metrics-server';
 import { ReadinessService } from './readiness.service';
 import { DeskStateRepository } from './repositories/desk-state.repository';
+import { RetentionRepository } from './repositories/retention.repository';
+import { RetentionService } from './retention.service';
 
 /**
  * What an operator watches: `/metrics` (on the app's port, on METRICS_PORT, or off) with the desk's
- * numbers sampled from the database, and the readiness behind `/ready`.
+ * numbers sampled from the database, the readiness behind `/ready`, and the deletion of old data.
  */
 @Module({})
 export class OperationsModule {
   static forRoot(config: AppConfig): DynamicModule {
     const { enabled, port } = config.metrics;
-    const providers: Provider[] = [DeskStateRepository, DeskStateSampler, ReadinessService];
+    const providers: Provider[] = [DeskStateRepository, DeskStateSampler, ReadinessService, RetentionRepository, RetentionService];
     const controllers: Type[] = [];
     if (enabled && port === null) controllers.push(MetricsController);
     if (enabled && port !== null) providers.push(MetricsServer);

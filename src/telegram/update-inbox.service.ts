@@ -18,9 +18,6 @@ const RENEW_EVERY_MS = 3000;
 const MAX_ATTEMPTS = 5;
 const REDRIVE_EVERY_MS = 1000;
 const REDRIVE_BATCH = 100;
-const PURGE_EVERY_MS = 3_600_000;
-/** Handled updates are kept this long (for an operator looking into one), then deleted. */
-const KEEP_HANDLED_DAYS = 3;
 
 /**
  * The durable inbox. `accept` stores updates in PostgreSQL and only then returns, so the caller confirms
@@ -44,7 +41,6 @@ export class UpdateInbox {
   private timer?: NodeJS.Timeout;
   private running = false;
   private redriving?: Promise<void>;
-  private lastPurge = 0;
   private outageSince?: number;
 
   constructor(
@@ -171,11 +167,6 @@ export class UpdateInbox {
       }
       if (due.length) this.logger.log(`redriving ${due.length} stored update(s)`);
       for (const { update, attempts, receivedAt } of due) void this.dispatch(update, attempts, 'redrive', receivedAt.getTime());
-      if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
-        this.lastPurge = Date.now();
-        const purged = await this.inbox.purgeHandled(KEEP_HANDLED_DAYS);
-        if (purged) this.logger.log(`forgot ${purged} update(s) handled more than ${KEEP_HANDLED_DAYS} days ago`);
-      }
     } catch (error) {
       if (isInfrastructureError(error)) this.noteOutage(`the inbox cannot reach the database (${(error as Error).message})`);
       else this.logger.error(`inbox redrive failed: ${(error as Error).message}`);

@@ -19,7 +19,8 @@ export interface DueUpdate {
 const pending = (t: string) => `${t}.handled_at IS NULL AND ${t}.parked_at IS NULL`;
 
 /**
- * `telegram_inbox`: every update, raw, stored before it is confirmed to Telegram, and its handling state.
+ * `telegram_inbox`: every update, raw, stored before it is confirmed to Telegram, and its handling state
+ * (handled and parked rows are deleted after UPDATE_RETENTION, see RetentionRepository).
  * A lease (`leased_until`) says an instance is handling the row; an expired lease (a crash, a lost
  * connection) makes it due again, for any instance.
  */
@@ -100,15 +101,5 @@ export class InboxRepository {
       [limit, leaseSeconds, chatKey ?? null],
     );
     return rows.map((row) => ({ update: row.payload, attempts: row.attempts, receivedAt: new Date(row.received_at) })).sort((a, b) => a.update.update_id - b.update.update_id);
-  }
-
-  /** Forgets handled updates older than `days` (the processed-update ids in telegram_updates stay). */
-  async purgeHandled(days: number): Promise<number> {
-    const rows = await returning(
-      this.dataSource.manager,
-      `DELETE FROM telegram_inbox WHERE handled_at < now() - make_interval(days => $1) RETURNING update_id`,
-      [days],
-    );
-    return rows.length;
   }
 }
