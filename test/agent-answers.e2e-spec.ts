@@ -1,5 +1,6 @@
 import type { TgUser } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, botMessages, chooseCategory, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 /** Agent answers that Telegram would refuse as they are, with AGENT_SIGNATURE on. */
 describe('agent answers at Telegram’s limits', () => {
@@ -20,7 +21,7 @@ describe('agent answers at Telegram’s limits', () => {
     await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
     const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(` · ${text}`)), { what: 'the topic' });
     // The card and the copy are in: the group's own sends are done before a test injects a fault.
-    await emu.waitFor(() => emu.topicMessages(topic.message_thread_id).find((m) => m.from?.id === emu.botUser.id && m.text === text), {
+    await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => m.from?.id === emu.botUser.id && m.text === text), {
       what: 'the copy',
     });
     return { user, threadId: topic.message_thread_id };
@@ -46,7 +47,7 @@ describe('agent answers at Telegram’s limits', () => {
     emu.setFault('sendMessage', { failNext: { count: 1, code: 400, description: 'Bad Request: message is too long' } });
     const rejected = emu.agentSend(agent.id, { threadId, text: 'this one fails' });
     const note = await emu.waitFor(
-      () => emu.topicMessages(threadId).find((m) => m.from?.id === emu.botUser.id && /not delivered to the customer/.test(m.text ?? '')),
+      () => topicMessages(emu, threadId).find((m) => m.from?.id === emu.botUser.id && /not delivered to the customer/.test(m.text ?? '')),
       { what: 'the note in the topic' },
     );
     expect(note.text).toContain('message is too long');

@@ -1,6 +1,7 @@
 import type { TgMessage, TgUser, TopicInfo } from '../src/sandbox/emulator';
 import { ChatRequest, defaultResponder, FakeOpenAI, fakeTitle } from '../src/sandbox/fake-openai';
 import { TestDesk, ackFor, botMessages, buttons, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 /**
  * AI titles and first answers: the real app, a real PostgreSQL, the Bot API emulator and a fake
@@ -43,8 +44,7 @@ async function open(desk: TestDesk, name: string, text: string, opts: Parameters
 }
 
 function copiesIn(desk: TestDesk, threadId: number): string[] {
-  return desk.emu
-    .topicMessages(threadId)
+  return topicMessages(desk.emu, threadId)
     .filter((m) => m.from?.id === desk.emu.botUser.id)
     .map((m) => m.text ?? '');
 }
@@ -181,7 +181,7 @@ describe('AI titles and drafts (AI_ANSWER_MODE=draft)', () => {
     const agent = emu.createAgent({ first_name: 'Alice' });
     const t = await open(desk, 'Drafted', 'How long does a refund take to reach my card?', { category: 'payments', subcategory: 'refund' });
     const topic = await emu.waitFor(t.topic, { what: 'the topic' });
-    const draft = await emu.waitFor(() => emu.topicMessages(topic.message_thread_id).find((m) => buttons(m).length > 0), {
+    const draft = await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => buttons(m).length > 0), {
       what: 'the draft',
       timeoutMs: 10_000,
     });
@@ -189,7 +189,7 @@ describe('AI titles and drafts (AI_ANSWER_MODE=draft)', () => {
     expect(draft.text).toContain('AI draft answer');
     expect(draft.text).toContain('You can ask for a refund within 14 days');
     // The draft comes after the customer's message in the topic.
-    const copy = emu.topicMessages(topic.message_thread_id).find((m) => m.text === 'How long does a refund take to reach my card?')!;
+    const copy = topicMessages(emu, topic.message_thread_id).find((m) => m.text === 'How long does a refund take to reach my card?')!;
     expect(copy.message_id).toBeLessThan(draft.message_id);
     expect(botMessages(emu, t.user.id).filter((m) => /Support team/.test(m.text ?? ''))).toHaveLength(0);
 
@@ -219,7 +219,7 @@ describe('AI titles and drafts (AI_ANSWER_MODE=draft)', () => {
     const agent = emu.createAgent({ first_name: 'Bob' });
     const t = await open(desk, 'Discarded', 'I forgot my password and the reset link does not come', { category: 'account', subcategory: 'login' });
     const topic = await emu.waitFor(t.topic, { what: 'the topic' });
-    const draft = await emu.waitFor(() => emu.topicMessages(topic.message_thread_id).find((m) => buttons(m).length > 0), {
+    const draft = await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => buttons(m).length > 0), {
       what: 'the draft',
       timeoutMs: 10_000,
     });
@@ -258,7 +258,7 @@ describe('AI automatic answers (AI_ANSWER_MODE=auto)', () => {
 
     const topic = await emu.waitFor(t.topic, { what: 'the topic' });
     const mirror = await emu.waitFor(
-      () => emu.topicMessages(topic.message_thread_id).find((m) => /Automatic answer sent to the customer/.test(m.text ?? '')),
+      () => topicMessages(emu, topic.message_thread_id).find((m) => /Automatic answer sent to the customer/.test(m.text ?? '')),
       { what: 'the mirror' },
     );
     expect(mirror.text).toContain('(Русский)');

@@ -1,4 +1,5 @@
 import { TestDesk, ackFor, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 /**
  * Telegram carried out a copy, then the database connection died while its result was being written:
@@ -19,7 +20,7 @@ describe('a failed write after a successful send', () => {
     emu.userSendText(user.id, 'first of all');
     await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
     const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(' · first of all')), { what: 'the topic' });
-    const copiesOf = (text: string) => emu.topicMessages(topic.message_thread_id).filter((m) => m.from?.id === emu.botUser.id && m.text === text);
+    const copiesOf = (text: string) => topicMessages(emu, topic.message_thread_id).filter((m) => m.from?.id === emu.botUser.id && m.text === text);
     await emu.waitFor(() => copiesOf('first of all')[0], { what: 'the first copy' });
 
     // The next time a customer message's copy is recorded, the connection writing it is cut (once).
@@ -45,6 +46,7 @@ describe('a failed write after a successful send', () => {
     expect((await desk.sql<{ n: string }>(`SELECT last_value AS n FROM record_faults`))[0].n).toBe('2');
     expect(await recorded()).toBe(true);
     expect(copiesOf('then this')).toHaveLength(1);
-    expect(emu.callRecords('copyMessage').filter((c) => c.ok && Number(c.params.chat_id) === emu.supportChatId && c.params.message_id !== undefined).length).toBe(2);
+    // One copyMessage into the group: 'then this' (the first message went out inside the card).
+    expect(emu.callRecords('copyMessage').filter((c) => c.ok && Number(c.params.chat_id) === emu.supportChatId && c.params.message_id !== undefined).length).toBe(1);
   }, 60_000);
 });

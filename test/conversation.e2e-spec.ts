@@ -1,6 +1,7 @@
 import { AutoCloseService } from '../src/auto-close/auto-close.service';
 import type { TgMessage, TgUser } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, botMessages, chooseCategory, handled, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 /** Both directions of a ticket: agents answer in the topic, customers see the team. */
 describe('conversation both ways', () => {
@@ -29,7 +30,7 @@ describe('conversation both ways', () => {
   }
 
   const copyIn = (threadId: number, text: string) =>
-    desk.emu.topicMessages(threadId).find((m) => m.from?.id === desk.emu.botUser.id && m.text === text);
+    topicMessages(desk.emu, threadId).find((m) => m.from?.id === desk.emu.botUser.id && m.text === text);
   const fromTeam = (userId: number) => botMessages(desk.emu, userId);
   const ticketRow = async (id: number) => (await desk.sql<{ status: string; thread_id: number }>('SELECT * FROM tickets WHERE id = $1', [id]))[0];
 
@@ -58,7 +59,7 @@ describe('conversation both ways', () => {
     const answer = await emu.waitFor(() => fromTeam(user.id).find((m) => m.text === 'answer to the first'), { what: 'the answer' });
     expect(answer.reply_to_message?.message_id).toBe(first.message_id);
 
-    const agentOriginal = emu.topicMessages(threadId).find((m) => m.from?.id === agent.id && m.text === 'answer to the first')!;
+    const agentOriginal = topicMessages(emu, threadId).find((m) => m.from?.id === agent.id && m.text === 'answer to the first')!;
     emu.userSendText(user.id, 'thanks, but', { reply_to_message_id: answer.message_id });
     const copy = await emu.waitFor(() => copyIn(threadId, 'thanks, but'), { what: 'the reply in the topic' });
     expect(copy.reply_to_message?.message_id).toBe(agentOriginal.message_id);
@@ -83,7 +84,7 @@ describe('conversation both ways', () => {
     const topic = await emu.waitFor(() => emu.topics().find((t) => t.message_thread_id === threadId && t.closed), { what: 'the closed topic' });
     expect(topic.name.startsWith('✅ ')).toBe(true);
     expect((await ticketRow(ticketId)).status).toBe('closed');
-    expect(emu.topicMessages(threadId).some((m) => /Closed by Olga/.test(m.text ?? ''))).toBe(true);
+    expect(topicMessages(emu, threadId).some((m) => /Closed by Olga/.test(m.text ?? ''))).toBe(true);
     // The acknowledgement's "Close request" button is gone.
     await emu.waitFor(() => ((ackFor(emu, user.id)!.reply_markup as { inline_keyboard?: unknown[] } | undefined)?.inline_keyboard ?? []).length === 0 || undefined, {
       what: 'the close button removed',
@@ -97,7 +98,7 @@ describe('conversation both ways', () => {
     emu.userClick(user.id, ack.message_id, `close:${ticketId}`);
     await emu.waitFor(() => fromTeam(user.id).find((m) => /is closed\. Thank you/.test(m.text ?? '')), { what: 'the confirmation' });
     await emu.waitFor(() => emu.topics().find((t) => t.message_thread_id === threadId && t.closed), { what: 'the closed topic' });
-    expect(emu.topicMessages(threadId).some((m) => /customer closed the ticket/.test(m.text ?? ''))).toBe(true);
+    expect(topicMessages(emu, threadId).some((m) => /customer closed the ticket/.test(m.text ?? ''))).toBe(true);
     expect((await ticketRow(ticketId)).status).toBe('closed');
   });
 
@@ -134,7 +135,7 @@ describe('conversation both ways', () => {
     const { user, threadId } = await openTicket();
     for (let i = 1; i <= 3; i++) emu.userSendPhoto(user.id, { media_group_id: 'album-c', caption: i === 1 ? 'three photos' : undefined });
     const copies = await emu.waitFor(() => {
-      const photos = emu.topicMessages(threadId).filter((m) => m.from?.id === emu.botUser.id && m.photo);
+      const photos = topicMessages(emu, threadId).filter((m) => m.from?.id === emu.botUser.id && m.photo);
       return photos.length === 3 ? photos : undefined;
     }, { what: 'the album in the topic' });
     expect(new Set(copies.map((m) => m.media_group_id)).size).toBe(1);
@@ -175,9 +176,10 @@ describe('conversation both ways', () => {
       { what: 'the new topic' },
     );
     await emu.waitFor(() => copyIn(topic.message_thread_id, 'are you there?'), { what: 'the message in the new topic' });
-    const texts = emu.topicMessages(topic.message_thread_id).map((m) => m.text ?? '');
-    expect(texts[0]).toMatch(new RegExp(`Ticket #${ticketId}`));
-    expect(texts.some((t) => /previous topic of this ticket was deleted/.test(t))).toBe(true);
+    const texts = () => topicMessages(emu, topic.message_thread_id).map((m) => m.text ?? '');
+    // The card (carrying the message), then the note that the earlier topic is gone.
+    await emu.waitFor(() => texts().find((t) => /previous topic of this ticket was deleted/.test(t)), { what: 'the note in the new topic' });
+    expect(texts()[0]).toMatch(new RegExp(`Ticket #${ticketId}`));
     expect((await ticketRow(ticketId)).thread_id).toBe(topic.message_thread_id);
   });
 
@@ -186,7 +188,7 @@ describe('conversation both ways', () => {
     const { user, threadId } = await openTicket();
     emu.setFault('copyMessage', { failNext: { count: 1, code: 403, description: 'Forbidden: bot was blocked by the user' } });
     emu.agentSend(agent.id, { threadId, text: 'are you still there?' });
-    await emu.waitFor(() => emu.topicMessages(threadId).find((m) => /blocked the bot/.test(m.text ?? '')), { what: 'the note in the topic' });
+    await emu.waitFor(() => topicMessages(emu, threadId).find((m) => /blocked the bot/.test(m.text ?? '')), { what: 'the note in the topic' });
     await sleep(2500);
     const attempts = emu.callRecords('copyMessage').filter((c) => c.params.chat_id === user.id);
     expect(attempts).toHaveLength(1);
@@ -196,7 +198,7 @@ describe('conversation both ways', () => {
     // Unblocking (Telegram's my_chat_member "member") is noticed and said.
     emu.userBlockBot(user.id);
     emu.userUnblockBot(user.id);
-    await emu.waitFor(() => emu.topicMessages(threadId).find((m) => /unblocked the bot/.test(m.text ?? '')), { what: 'the unblock note' });
+    await emu.waitFor(() => topicMessages(emu, threadId).find((m) => /unblocked the bot/.test(m.text ?? '')), { what: 'the unblock note' });
   });
 
   it('answers a message Telegram cannot copy, and notes it in the topic', async () => {
@@ -207,7 +209,7 @@ describe('conversation both ways', () => {
     } as Partial<TgMessage>);
     const answer = await emu.waitFor(() => fromTeam(user.id).find((m) => /cannot be passed to the support team/.test(m.text ?? '')), { what: 'the answer' });
     expect(answer.reply_to_message?.message_id).toBe(quiz.message_id);
-    await emu.waitFor(() => emu.topicMessages(threadId).find((m) => /sent a poll/.test(m.text ?? '')), { what: 'the note' });
+    await emu.waitFor(() => topicMessages(emu, threadId).find((m) => /sent a poll/.test(m.text ?? '')), { what: 'the note' });
   });
 
   it('lets nothing from another group or the General topic reach a customer', async () => {
@@ -251,7 +253,7 @@ describe('conversation both ways', () => {
     expect((await autoClose.sweep()).closed).toBe(1);
     await emu.waitFor(() => fromTeam(user.id).find((m) => /closed because there was no activity/.test(m.text ?? '')), { what: 'the customer told' });
     await emu.waitFor(() => emu.topics().find((t) => t.message_thread_id === threadId && t.closed), { what: 'the closed topic' });
-    expect(emu.topicMessages(threadId).some((m) => /Closed automatically/.test(m.text ?? ''))).toBe(true);
+    expect(topicMessages(emu, threadId).some((m) => /Closed automatically/.test(m.text ?? ''))).toBe(true);
     expect((await ticketRow(ticketId)).status).toBe('closed');
   });
 });

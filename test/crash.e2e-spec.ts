@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
 import { ackFor, botMessages, chooseCategory } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 const CUSTOMERS = 50;
 
@@ -147,6 +148,6 @@ function liveTopicWith(emu: BotApiEmulator, i: number): { threadId: number; copi
   const text = `crash test message ${i}`;
   const topic = emu.topics().find((t) => !t.deleted && t.name.endsWith(` · ${text}`));
   if (!topic) return undefined;
-  const copies = emu.topicMessages(topic.message_thread_id).filter((m) => m.from?.id === emu.botUser.id && m.text === text).length;
+  const copies = topicMessages(emu, topic.message_thread_id).filter((m) => m.from?.id === emu.botUser.id && m.text === text).length;
   return { threadId: topic.message_thread_id, copies };
 }

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { TgUser } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, botMessages, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 const OUTAGE_MS = 20_000;
 
@@ -27,8 +28,7 @@ describe('a database outage of 20 seconds', () => {
 
   const databaseName = () => new URL(desk.databaseUrl).pathname.slice(1);
   const copiesIn = (threadId: number) =>
-    desk.emu
-      .topicMessages(threadId)
+    topicMessages(desk.emu, threadId)
       .filter((m) => m.from?.id === desk.emu.botUser.id && m.text && !/^🎫/u.test(m.text))
       .map((m) => m.text);
   const fromTeam = (user: TgUser) => botMessages(desk.emu, user.id).map((m) => m.text ?? '');

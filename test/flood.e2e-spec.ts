@@ -1,5 +1,6 @@
 import { MAX_DRAFT } from '../src/tickets/tickets.service';
 import { TestDesk, ackFor, botMessages, buttons, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 const FLOOD = MAX_DRAFT + 5;
 
@@ -50,8 +51,7 @@ describe('a customer who floods the bot before choosing a topic', () => {
     await emu.waitFor(() => ackFor(emu, flooder.id), { what: 'the flooder’s acknowledgement' });
     const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(' · flood 1')), { what: 'the flooder’s topic' });
     const copies = () =>
-      emu
-        .topicMessages(topic.message_thread_id)
+      topicMessages(emu, topic.message_thread_id)
         .filter((m) => m.from?.id === emu.botUser.id && /^flood \d+$/.test(m.text ?? ''))
         .map((m) => m.text);
     await emu.waitFor(() => (copies().length >= MAX_DRAFT ? true : undefined), { what: 'every kept message in the topic', timeoutMs: 60_000 });

@@ -1,5 +1,6 @@
 import type { TgUser } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, botMessages, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 const AWAY_MS = 20_000;
 
@@ -16,8 +17,7 @@ describe('the bot loses its place in the support group and gets it back', () => 
   afterAll(() => desk?.close());
 
   const copiesIn = (threadId: number) =>
-    desk.emu
-      .topicMessages(threadId)
+    topicMessages(desk.emu, threadId)
       .filter((m) => m.from?.id === desk.emu.botUser.id && m.text && !/^🎫/u.test(m.text) && !/^[⚠️⛔✅🔒]/u.test(m.text))
       .map((m) => m.text);
   const topicOf = (text: string) => desk.emu.topics().find((t) => t.name.endsWith(` · ${text}`));

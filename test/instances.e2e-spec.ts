@@ -5,6 +5,7 @@ import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
 import { ChildApp, buildApp } from './support/child-app';
 import { createTestDatabase } from './support/database';
 import { ackFor, botMessages, chooseCategory, sleep } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 const SECRET = 'instances-secret_42';
 const PATH = '/telegram/webhook';
@@ -127,8 +128,7 @@ describe('two webhook instances on a stock PostgreSQL, one of them killed', () =
   const copies = (user: TgUser) => {
     const topic = topicOf(user);
     if (!topic) return [];
-    return emu
-      .topicMessages(topic.message_thread_id)
+    return topicMessages(emu, topic.message_thread_id)
       .filter((m) => m.from?.id === emu.botUser.id && (m.text ?? '').startsWith(`${user.first_name} `))
       .map((m) => m.text!);
   };

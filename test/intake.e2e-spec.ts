@@ -1,5 +1,6 @@
 import type { TgMessage } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, botMessages, buttons, chooseCategory, click, handled, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 describe('ticket intake (real app, real PostgreSQL, Bot API emulator over HTTP)', () => {
   let desk: TestDesk;
@@ -13,7 +14,7 @@ describe('ticket intake (real app, real PostgreSQL, Bot API emulator over HTTP)'
   afterEach(() => desk.emu.clearFaults());
 
   const topicCopies = (threadId: number) =>
-    desk.emu.topicMessages(threadId).filter((m) => m.from?.id === desk.emu.botUser.id && !/Ticket #/.test(m.text ?? ''));
+    topicMessages(desk.emu, threadId).filter((m) => m.from?.id === desk.emu.botUser.id && !/Ticket #/.test(m.text ?? ''));
 
   it('greets in the language of the Telegram client and offers both languages', async () => {
     const { emu } = desk;
@@ -124,7 +125,7 @@ describe('ticket intake (real app, real PostgreSQL, Bot API emulator over HTTP)'
     expect(greeting.text).toBe(`Hello, ${name}! This is the support service.\nPlease choose your language:`);
     emu.userSendText(user.id, text);
     const thread = await emu.waitFor(() => emu.topics().find((t) => t.name.includes('<script>')), { what: 'the topic' });
-    const card = await emu.waitFor(() => emu.topicMessages(thread.message_thread_id).find((m) => /Ticket #/.test(m.text ?? '')), { what: 'the card' });
+    const card = await emu.waitFor(() => topicMessages(emu, thread.message_thread_id).find((m) => /Ticket #/.test(m.text ?? '')), { what: 'the card' });
     expect(card.text).toContain(`Customer: ${name} · no username · id ${user.id}`);
     const copy = await emu.waitFor(() => topicCopies(thread.message_thread_id)[0], { what: 'the copy' });
     expect(copy.text).toBe(text);

@@ -1,5 +1,6 @@
 import type { TgUser } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, botMessages, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 /** Telegram failing for a while, then back: nothing acknowledged or copied is lost, nothing doubles. */
 describe('Telegram outages', () => {
@@ -20,7 +21,7 @@ describe('Telegram outages', () => {
       () =>
         users.every((user, i) => {
           const topic = emu.topics().find((t) => t.name.endsWith(` · ${label} ${i}`));
-          return ackFor(emu, user.id) && topic && emu.topicMessages(topic.message_thread_id).some((m) => m.text === `${label} ${i}`);
+          return ackFor(emu, user.id) && topic && topicMessages(emu, topic.message_thread_id).some((m) => m.text === `${label} ${i}`);
         }) || undefined,
       { what: `every ${label} ticket to be acknowledged and copied`, timeoutMs: 45_000 },
     );
@@ -32,7 +33,7 @@ describe('Telegram outages', () => {
       expect(botMessages(emu, user.id).filter((m) => /Thank you for your request/.test(m.text ?? ''))).toHaveLength(1);
       const topics = emu.topics().filter((t) => t.name.endsWith(` · ${label} ${i}`));
       expect(topics).toHaveLength(1);
-      expect(emu.topicMessages(topics[0].message_thread_id).filter((m) => m.text === `${label} ${i}`)).toHaveLength(1);
+      expect(topicMessages(emu, topics[0].message_thread_id).filter((m) => m.text === `${label} ${i}`)).toHaveLength(1);
     });
   };
 

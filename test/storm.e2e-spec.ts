@@ -1,5 +1,6 @@
 import type { TgMessage, TgUser } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, rateLimitEnv, botMessages, chooseCategory, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 const CUSTOMERS = 30;
 const MESSAGES = 3;
@@ -34,7 +35,7 @@ describe('429 storm under enforced limits', () => {
 
     const topicOf = (u: number) => emu.topics().find((t) => t.name.endsWith(` · ${text(u, 1)}`));
     const copiesIn = (threadId: number) =>
-      emu.topicMessages(threadId).filter((m: TgMessage) => m.from?.id === emu.botUser.id && /^storm /.test(m.text ?? ''));
+      topicMessages(emu, threadId).filter((m: TgMessage) => m.from?.id === emu.botUser.id && /^storm /.test(m.text ?? ''));
     await emu.waitFor(
       () => users.every((user, u) => ackFor(emu, user.id) && topicOf(u) && copiesIn(topicOf(u)!.message_thread_id).length >= MESSAGES) || undefined,
       { what: 'every acknowledgement and every copy', timeoutMs: 280_000 },

@@ -1,5 +1,6 @@
 import type { TgUser } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, rateLimitEnv, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 /**
  * A surge against the support group's limit, enforced by the emulator: 30 customers open tickets and
@@ -73,8 +74,7 @@ describe('a surge that puts the support group minutes behind', () => {
       const copies = (user: TgUser) => {
         const topic = topicOf(user);
         if (!topic) return [];
-        return emu
-          .topicMessages(topic.message_thread_id)
+        return topicMessages(emu, topic.message_thread_id)
           .filter((m) => m.from?.id === emu.botUser.id && (m.text ?? '').startsWith(`${user.first_name} `))
           .map((m) => m.text);
       };

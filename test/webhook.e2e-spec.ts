@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
 import { createTestDatabase } from './support/database';
 import { TestDesk, ackFor, botMessages, chooseCategory, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 const SECRET = 'test-webhook-secret_123';
 const PATH = '/telegram/webhook';
@@ -92,7 +93,7 @@ describe('webhook mode, two instances on one database', () => {
     });
     const topicOf = (i: number) => emu.topics().find((t) => t.name.endsWith(` · webhook ${i} first`));
     const copies = (i: number) =>
-      emu.topicMessages(topicOf(i)!.message_thread_id).filter((m) => m.from?.id === emu.botUser.id && /^webhook /.test(m.text ?? ''));
+      topicMessages(emu, topicOf(i)!.message_thread_id).filter((m) => m.from?.id === emu.botUser.id && /^webhook /.test(m.text ?? ''));
     await emu.waitFor(() => users.every((user, i) => ackFor(emu, user.id) && topicOf(i) && copies(i).length >= 2) || undefined, {
       what: 'all tickets to reach their topics',
       timeoutMs: 30_000,

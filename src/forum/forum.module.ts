@@ -13,6 +13,7 @@ import { ReachabilityJob } from './jobs/reachability.job';
 import { TicketSyncJob } from './jobs/ticket-sync.job';
 import { FORUM_LISTENERS } from './listeners';
 import { SyncSweeper } from './sync-sweeper.service';
+import { TicketCards } from './ticket-cards.service';
 import { TopicAdoption } from './topic-adoption.service';
 import { TopicNotes } from './topic-notes.service';
 
@@ -22,7 +23,7 @@ import { TopicNotes } from './topic-notes.service';
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule, MetricsModule],
-  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TopicAdoption, TopicNotes, GroupAccess, ForumUpdate],
+  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicAdoption, TopicNotes, GroupAccess, ForumUpdate],
   exports: [TopicNotes, GroupAccess],
 })
 export class ForumModule {}

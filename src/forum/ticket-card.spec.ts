@@ -23,13 +23,23 @@ describe('provisionalTitle', () => {
 });
 
 describe('ticketCard', () => {
-  it('escapes the customer name and shows the username and id', () => {
-    const i18n = new I18n(loadConfig({ BOT_TOKEN: '1:a', SUPPORT_CHAT_ID: '-1001' }));
-    const customer = { id: 7, firstName: '<b>x</b> & <i>', lastName: null, username: 'ann' } as Customer;
+  const i18n = new I18n(loadConfig({ BOT_TOKEN: '1:a', SUPPORT_CHAT_ID: '-1001' }));
+
+  it('shows the customer name as it is (no HTML), the username and the id, with entities at the right places', () => {
+    const customer = { id: 7, firstName: '<b>x</b> & 😀', lastName: null, username: 'ann' } as Customer;
     const card = ticketCard(i18n, 'en', ticket, customer, 'A & B');
-    expect(card).toContain('&lt;b&gt;x&lt;/b&gt; &amp; &lt;i&gt;');
-    expect(card).toContain('@ann');
-    expect(card).toContain('id <code>7</code>');
-    expect(card).toContain('Category: A &amp; B');
+    expect(card.text).toBe('🎫 Ticket #42\nCustomer: <b>x</b> & 😀 · @ann · id 7\nLanguage: English\nCategory: A & B');
+    const at = (entity: { offset: number; length: number }) => card.text.slice(entity.offset, entity.offset + entity.length);
+    expect(card.entities.map((e) => [e.type, at(e)])).toEqual([
+      ['bold', '🎫 Ticket #42'],
+      ['text_link', '<b>x</b> & 😀'],
+      ['code', '7'],
+    ]);
+  });
+
+  it('says so when the customer has no username', () => {
+    const card = ticketCard(i18n, 'en', ticket, { id: 8, firstName: 'Ann', lastName: 'Lee', username: null } as Customer, 'Other');
+    expect(card.text).toContain('Ann Lee · no username · id 8');
+    expect(card.entities.map((e) => e.type)).toEqual(['bold', 'text_link', 'italic', 'code']);
   });
 });

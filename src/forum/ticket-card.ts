@@ -1,6 +1,8 @@
 import type { Language } from '../config/app-config';
-import { escapeHtml, oneLine, truncate } from '../telegram/html';
+import { FormattedText, FormattedTextBuilder, plainFromHtml } from '../telegram/formatted-text';
+import { oneLine, truncate } from '../telegram/html';
 import type { I18n } from '../telegram/i18n/i18n.service';
+import type { MessageKey } from '../telegram/i18n/messages';
 import type { Customer } from '../tickets/customer.entity';
 import type { Ticket } from '../tickets/ticket.entity';
 
@@ -16,14 +18,24 @@ export function provisionalTitle(ticket: Ticket, categoryLabel: string, firstTex
   return room >= 12 ? `${head} · ${truncate(text, room)}` : truncate(head, TOPIC_NAME_MAX);
 }
 
-/** The first message of a topic: who the customer is and what the ticket is about (Telegram HTML). */
-export function ticketCard(i18n: I18n, language: Language, ticket: Ticket, customer: Customer, categoryLabel: string): string {
-  const name = [customer.firstName, customer.lastName].filter(Boolean).join(' ');
-  const username = customer.username ? `@${escapeHtml(customer.username)}` : `<i>${i18n.t(language, 'card.noUsername')}</i>`;
-  return [
-    `<b>${i18n.t(language, 'card.title', { ticket: ticket.id })}</b>`,
-    `${i18n.t(language, 'card.customer')}: <a href="tg://user?id=${customer.id}">${escapeHtml(name)}</a> · ${username} · id <code>${customer.id}</code>`,
-    `${i18n.t(language, 'card.language')}: ${i18n.t(ticket.language, 'language.name')}`,
-    `${i18n.t(language, 'card.category')}: ${escapeHtml(categoryLabel)}`,
-  ].join('\n');
+/**
+ * The head of a topic: who the customer is and what the ticket is about, as a text with entities so the
+ * customer's first message can follow it in the same message with its own formatting intact.
+ */
+export function ticketCard(i18n: I18n, language: Language, ticket: Ticket, customer: Customer, categoryLabel: string): FormattedText {
+  const t = (key: MessageKey, params?: Record<string, string | number>) => plainFromHtml(i18n.t(language, key, params));
+  const name = [customer.firstName, customer.lastName].filter(Boolean).join(' ') || String(customer.id);
+  const card = new FormattedTextBuilder()
+    .add(t('card.title', { ticket: ticket.id }), { type: 'bold' })
+    .add(`\n${t('card.customer')}: `)
+    .add(name, { type: 'text_link', url: `tg://user?id=${customer.id}` })
+    .add(' · ');
+  if (customer.username) card.add(`@${customer.username}`);
+  else card.add(t('card.noUsername'), { type: 'italic' });
+  return card
+    .add(' · id ')
+    .add(String(customer.id), { type: 'code' })
+    .add(`\n${t('card.language')}: ${plainFromHtml(i18n.t(ticket.language, 'language.name'))}`)
+    .add(`\n${t('card.category')}: ${categoryLabel}`)
+    .build();
 }

@@ -1,4 +1,4 @@
-import { SendScheduler, TokenBucket } from './send-scheduler';
+import { SendPermit, SendScheduler, SlidingWindow, TokenBucket } from './send-scheduler';
 
 /** A clock the test moves by hand, with the scheduler's timers driven by jest's fake timers. */
 function fakeClock() {
@@ -14,6 +14,30 @@ function fakeClock() {
 
 const limits = { globalPerSecond: 30, perChatPerSecond: 1, perChatBurst: 3, perGroupPerMinute: 20 };
 
+describe('SlidingWindow', () => {
+  it('lets the whole limit through at once, then each slot again a window after its send was answered', () => {
+    const window = new SlidingWindow(3, 1000);
+    const slots = [0, 0, 0].map(() => {
+      expect(window.waitMs(0)).toBe(0);
+      return window.take();
+    });
+    // In flight, a slot never leaves the window.
+    expect(window.waitMs(5000)).toBe(Infinity);
+    window.settle(slots[0], 100);
+    window.settle(slots[1], 300);
+    expect(window.waitMs(400)).toBe(700);
+    expect(window.waitMs(1100)).toBe(0);
+    expect(window.waitMs(1100, 2)).toBe(200);
+  });
+
+  it('frees the slots of sends Telegram refused', () => {
+    const window = new SlidingWindow(1, 60_000);
+    const slot = window.take();
+    window.cancel(slot);
+    expect(window.waitMs(0)).toBe(0);
+  });
+});
+
 describe('TokenBucket', () => {
   it('allows a burst, then one token per interval', () => {
     const bucket = new TokenBucket(3, 1 / 1000, 0);
@@ -24,75 +48,141 @@ describe('TokenBucket', () => {
     expect(bucket.waitMs(0)).toBe(1000);
     expect(bucket.waitMs(1000)).toBe(0);
   });
-
-  it('stays closed for retry_after after a 429', () => {
-    const bucket = new TokenBucket(3, 1 / 1000, 0);
-    bucket.block(0, 5000);
-    expect(bucket.waitMs(4999)).toBe(1);
-    expect(bucket.waitMs(6000)).toBe(0);
-  });
 });
 
 describe('SendScheduler', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
+  /** Acquires, records when granted, and releases as Telegram answering at once would. */
+  const sender = (scheduler: SendScheduler, clock: ReturnType<typeof fakeClock>) => {
+    const log: { name: string; at: number }[] = [];
+    const send = (name: string, chatId: number, lane: 'customer' | 'group', options: { key?: string | number; count?: number } = {}) =>
+      scheduler.acquire(chatId, lane, options).then((permit: SendPermit) => {
+        log.push({ name, at: clock.now() });
+        permit.release(true);
+      });
+    return { log, send, names: () => log.map((entry) => entry.name) };
+  };
+
   it('keeps one private chat at its burst, then one per second', async () => {
     const clock = fakeClock();
     const scheduler = new SendScheduler(limits, clock.now);
-    const granted: number[] = [];
-    for (let i = 0; i < 5; i++) void scheduler.acquire(42, 'customer').then(() => granted.push(clock.now()));
+    const { log, send } = sender(scheduler, clock);
+    for (let i = 0; i < 5; i++) void send(`m${i}`, 42, 'customer');
     await clock.advance(0);
-    expect(granted).toEqual([0, 0, 0]);
+    expect(log.map((e) => e.at)).toEqual([0, 0, 0]);
     await clock.advance(1000);
-    expect(granted).toHaveLength(4);
+    expect(log).toHaveLength(4);
     await clock.advance(1000);
-    expect(granted).toHaveLength(5);
+    expect(log).toHaveLength(5);
   });
 
-  it('serves customer-facing sends before a backlog of group traffic', async () => {
-    const clock = fakeClock();
-    const scheduler = new SendScheduler({ ...limits, globalPerSecond: 10 }, clock.now);
-    const order: string[] = [];
-    for (let i = 0; i < 6; i++) void scheduler.acquire(-100 - i, 'group').then(() => order.push(`group${i}`));
-    await clock.advance(0);
-    expect(order).toEqual(['group0']);
-    void scheduler.acquire(7, 'customer').then(() => order.push('ack'));
-    await clock.advance(150);
-    expect(order).toEqual(['group0', 'ack']);
-    await clock.advance(150);
-    expect(order).toEqual(['group0', 'ack', 'group1']);
-  });
-
-  it('does not let one throttled chat hold up another', async () => {
+  it('sends a burst that fits the overall second at once, and the rest as each slot leaves the window', async () => {
     const clock = fakeClock();
     const scheduler = new SendScheduler(limits, clock.now);
-    const order: string[] = [];
-    for (let i = 0; i < 4; i++) void scheduler.acquire(-1001, 'group').then(() => order.push('group'));
-    void scheduler.acquire(-1002, 'group').then(() => order.push('other'));
+    const { log, send } = sender(scheduler, clock);
+    for (let i = 0; i < 45; i++) void send(`ack${i}`, 1000 + i, 'customer');
     await clock.advance(0);
-    expect(order).toEqual(['group', 'group', 'other']);
+    expect(log).toHaveLength(30);
+    await clock.advance(999);
+    expect(log).toHaveLength(30);
+    await clock.advance(1);
+    expect(log).toHaveLength(45);
+  });
+
+  it('gives a quiet group its whole minute: 20 sends as fast as its per-second pace allows, then waits for the window', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, perGroupPerSecond: 100, perChatBurst: 100 }, clock.now);
+    const { log, send } = sender(scheduler, clock);
+    for (let i = 0; i < 25; i++) void send(`copy${i}`, -1001, 'group');
+    await clock.advance(0);
+    expect(log).toHaveLength(20);
+    await clock.advance(59_999);
+    expect(log).toHaveLength(20);
+    await clock.advance(1);
+    expect(log).toHaveLength(25);
   });
 
   it('never sends more than the per-minute budget into a group in any minute', async () => {
     const clock = fakeClock();
     const scheduler = new SendScheduler(limits, clock.now);
-    const granted: number[] = [];
-    for (let i = 0; i < 60; i++) void scheduler.acquire(-1001, 'group').then(() => granted.push(clock.now()));
+    const { log, send } = sender(scheduler, clock);
+    for (let i = 0; i < 60; i++) void send(`g${i}`, -1001, 'group');
     for (let t = 0; t < 180; t++) await clock.advance(1000);
+    const granted = log.map((e) => e.at);
     for (const start of granted) expect(granted.filter((t) => t >= start && t < start + 60_000).length).toBeLessThanOrEqual(20);
-    expect(granted.length).toBeGreaterThanOrEqual(55);
+    expect(granted.length).toBe(60);
+  });
+
+  it('counts every message of a batch (copyMessages) against the windows', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, perGroupPerSecond: 100, perChatBurst: 100 }, clock.now);
+    const { log, send } = sender(scheduler, clock);
+    void send('album', -1001, 'group', { count: 18 });
+    void send('three', -1001, 'group', { count: 3 });
+    void send('two', -1001, 'group', { count: 2 });
+    await clock.advance(0);
+    expect(log.map((e) => e.name)).toEqual(['album', 'two']);
+    await clock.advance(60_000);
+    expect(log.map((e) => e.name)).toEqual(['album', 'two', 'three']);
+  });
+
+  it('serves customer-facing sends before a backlog of group traffic', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, globalPerSecond: 2 }, clock.now);
+    const { send, names } = sender(scheduler, clock);
+    for (let i = 0; i < 6; i++) void send(`group${i}`, -100 - i, 'group');
+    await clock.advance(0);
+    expect(names()).toEqual(['group0', 'group1']);
+    void send('ack', 7, 'customer');
+    await clock.advance(1000);
+    expect(names()).toEqual(['group0', 'group1', 'ack', 'group2']);
+  });
+
+  it('serves the tickets waiting in the group lane in turn, so a new ticket is not kept behind a long backlog', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, perChatBurst: 1, perGroupPerMinute: 1000 }, clock.now);
+    const { send, names } = sender(scheduler, clock);
+    // Ticket 1 has a backlog of 10 copies queued at once; ticket 2's topic comes after them.
+    for (let i = 0; i < 10; i++) void send(`t1-${i}`, -1001, 'group', { key: 1 });
+    void send('t2-topic', -1001, 'group', { key: 2 });
+    void send('t3-topic', -1001, 'group', { key: 3 });
+    for (let t = 0; t < 20; t++) await clock.advance(1000);
+    expect(names().slice(0, 6)).toEqual(['t1-0', 't2-topic', 't3-topic', 't1-1', 't1-2', 't1-3']);
+    expect(names()).toHaveLength(12);
+  });
+
+  it('does not let one throttled chat hold up another', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler(limits, clock.now);
+    const { send, names } = sender(scheduler, clock);
+    for (let i = 0; i < 4; i++) void send('group', -1001, 'group');
+    void send('other', -1002, 'group');
+    await clock.advance(0);
+    expect(names()).toEqual(['group', 'group', 'group', 'other']);
   });
 
   it('holds a chat after a 429 for retry_after', async () => {
     const clock = fakeClock();
     const scheduler = new SendScheduler(limits, clock.now);
+    const { log, send } = sender(scheduler, clock);
     scheduler.penalize(5, 3);
-    let granted = false;
-    void scheduler.acquire(5, 'customer').then(() => (granted = true));
+    void send('after', 5, 'customer');
     await clock.advance(2900);
-    expect(granted).toBe(false);
+    expect(log).toHaveLength(0);
     await clock.advance(200);
-    expect(granted).toBe(true);
+    expect(log).toHaveLength(1);
+  });
+
+  it('gives back the slot of a send Telegram refused', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, perGroupPerMinute: 1 }, clock.now);
+    const first = await scheduler.acquire(-1001, 'group');
+    first.release(false);
+    const granted: string[] = [];
+    void scheduler.acquire(-1001, 'group').then(() => granted.push('second'));
+    await clock.advance(0);
+    expect(granted).toEqual(['second']);
   });
 });

@@ -1,14 +1,14 @@
 import type { Lane } from './telegram.gateway';
 
 export interface SendLimits {
-  /** Messages per second over all chats (Telegram: about 30). */
+  /** Messages per second over all chats (Telegram: about 30), kept over any sliding second. */
   globalPerSecond: number;
   /** Messages per second into one chat (Telegram: 1, short bursts allowed). */
   perChatPerSecond: number;
   perChatBurst: number;
   /** Messages per second into one group; defaults to perChatPerSecond. */
   perGroupPerSecond?: number;
-  /** Messages per minute into one group (Telegram: 20). */
+  /** Messages per minute into one group (Telegram: 20), kept over any sliding minute. */
   perGroupPerMinute: number;
 }
 
@@ -19,20 +19,66 @@ export const TELEGRAM_LIMITS: SendLimits = {
   perGroupPerMinute: 20,
 };
 
-/**
- * A bucket that never exceeds `limit` sends in any window of `windowMs` (Telegram counts in sliding
- * windows): a burst of `burst`, then the rest of the budget spread evenly.
- */
-function windowBucket(limit: number, windowMs: number, now: number): TokenBucket {
-  const burst = Math.max(1, Math.min(Math.floor(limit / 10), limit - 1));
-  return new TokenBucket(burst, Math.max(limit - burst, 1) / windowMs, now);
+/** One send counted in a window: in flight until Telegram answered, then counted from that moment. */
+interface Slot {
+  at: number;
 }
 
-/** A token bucket: `capacity` tokens, refilled continuously at `perMs` tokens per millisecond. */
+/**
+ * Telegram's own way of counting: at most `limit` sends in any `windowMs`. A send counts from the moment
+ * Telegram answered it (it reached Telegram no later than that), and while it is in flight it counts
+ * for sure; so the window here is never shorter than Telegram's, whatever the network's delay. When the
+ * window has room a send goes at once; when not, at the moment the oldest slot leaves it.
+ */
+export class SlidingWindow {
+  private slots: Slot[] = [];
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
+
+  /** Milliseconds until `count` more sends fit (0: now). */
+  waitMs(now: number, count = 1): number {
+    this.prune(now);
+    const over = this.slots.length + count - this.limit;
+    if (over <= 0) return 0;
+    if (count > this.limit) return this.slots.length ? this.waitMs(now, this.limit) : 0;
+    const ends = this.slots.map((slot) => slot.at + this.windowMs).sort((a, b) => a - b);
+    // The over-th slot to leave makes room; a slot still in flight (Infinity) waits for its answer.
+    return Math.max(1, ends[over - 1] - now);
+  }
+
+  /** Counts `count` sends as in flight; `settle` (or `cancel`) tells how they ended. */
+  take(count = 1): Slot[] {
+    const taken = Array.from({ length: count }, () => ({ at: Infinity }));
+    this.slots.push(...taken);
+    return taken;
+  }
+
+  settle(slots: Slot[], now: number): void {
+    for (const slot of slots) slot.at = now;
+  }
+
+  /** Telegram answered with an error: nothing was sent, the slots are free again. */
+  cancel(slots: Slot[]): void {
+    const gone = new Set(slots);
+    this.slots = this.slots.filter((slot) => !gone.has(slot));
+  }
+
+  get inUse(): number {
+    return this.slots.length;
+  }
+
+  private prune(now: number): void {
+    if (this.slots.some((slot) => slot.at + this.windowMs <= now)) this.slots = this.slots.filter((slot) => slot.at + this.windowMs > now);
+  }
+}
+
+/** A token bucket: `capacity` tokens, refilled continuously at `perMs` tokens per millisecond (Telegram's per-chat burst). */
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
-  private blockedUntil = 0;
 
   constructor(
     private readonly capacity: number,
@@ -43,23 +89,27 @@ export class TokenBucket {
     this.updatedAt = now;
   }
 
-  /** Milliseconds until a token is available (0: available now). */
-  waitMs(now: number): number {
+  /** Milliseconds until `count` tokens are available (0: available now). */
+  waitMs(now: number, count = 1): number {
     this.refill(now);
-    if (now < this.blockedUntil) return this.blockedUntil - now;
-    return this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / this.perMs);
+    const need = Math.min(count, this.capacity);
+    return this.tokens >= need ? 0 : Math.ceil((need - this.tokens) / this.perMs);
   }
 
-  take(now: number): void {
+  take(now: number, count = 1): void {
     this.refill(now);
-    this.tokens -= 1;
+    this.tokens -= count;
   }
 
-  /** Telegram said "retry after": nothing goes through until then; then one send, and the bucket refills from empty. */
-  block(now: number, ms: number): void {
-    this.blockedUntil = Math.max(this.blockedUntil, now + ms);
+  /** Gives back tokens of sends Telegram refused. */
+  giveBack(count: number): void {
+    this.tokens = Math.min(this.capacity, this.tokens + count);
+  }
+
+  /** After a 429: nothing went through; the bucket starts again from one token at `now`. */
+  restart(now: number): void {
     this.tokens = 1;
-    this.updatedAt = this.blockedUntil;
+    this.updatedAt = now;
   }
 
   get idle(): boolean {
@@ -73,67 +123,110 @@ export class TokenBucket {
   }
 }
 
+/** What a granted send holds until Telegram answered it. */
+export interface SendPermit {
+  /** Telegram answered: `sent` true (or the outcome is unknown), the slots count from now; false, they are free again. */
+  release(sent: boolean): void;
+}
+
+export interface AcquireOptions {
+  /** Messages this call posts (copyMessages, sendMediaGroup): each counts. */
+  count?: number;
+  /** Whose work this is (a ticket): within a lane, waiting keys are served in turn. */
+  key?: string | number;
+}
+
+interface ChatLimits {
+  bucket: TokenBucket;
+  /** Groups only: the per-minute window. */
+  minute?: SlidingWindow;
+  blockedUntil: number;
+}
+
 interface Waiter {
   chatId: number;
   lane: Lane;
   seq: number;
-  resolve: () => void;
+  count: number;
+  key?: string | number;
+  resolve: (permit: SendPermit) => void;
 }
 
 const LANE_ORDER: Record<Lane, number> = { customer: 0, group: 1 };
+const FORGET_AFTER = 10_000;
 
 /**
- * Hands out send slots so that Telegram's limits are kept before Telegram enforces them. Waiting
- * sends are served by lane (customer-facing first), then in arrival order; a send that waits only for
- * its own chat's bucket never holds up sends to other chats.
+ * Hands out send slots so that Telegram's limits are kept before Telegram enforces them: the overall
+ * second and each group's minute as exact sliding windows, each chat's short burst as a token bucket.
+ * Waiting sends are served by lane (customer-facing first), then key by key in turn (a ticket with fifty
+ * copies waiting does not keep a new ticket's topic behind them), then in arrival order; a send that
+ * waits only for its own chat never holds up sends to other chats.
  */
 export class SendScheduler {
-  private readonly global: TokenBucket;
-  private readonly chats = new Map<number, TokenBucket[]>();
+  private readonly global: SlidingWindow;
+  private readonly chats = new Map<number, ChatLimits>();
   private readonly waiters: Waiter[] = [];
+  /** Keys by when they were last served, least recent first (a Map keeps insertion order). */
+  private readonly served = new Map<string | number, number>();
   private seq = 0;
+  private grants = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly limits: SendLimits = TELEGRAM_LIMITS,
     private readonly clock: () => number = () => performance.now(),
   ) {
-    this.global = windowBucket(limits.globalPerSecond, 1000, clock());
+    this.global = new SlidingWindow(limits.globalPerSecond, 1000);
   }
 
-  acquire(chatId: number, lane: Lane): Promise<void> {
+  acquire(chatId: number, lane: Lane, options: AcquireOptions = {}): Promise<SendPermit> {
     return new Promise((resolve) => {
-      this.waiters.push({ chatId, lane, seq: this.seq++, resolve });
-      this.waiters.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
+      this.waiters.push({ chatId, lane, seq: this.seq++, count: Math.max(1, options.count ?? 1), key: options.key, resolve });
       this.pump();
     });
   }
 
   /** A 429 for this chat: hold its sends for `seconds`. */
   penalize(chatId: number, seconds: number): void {
-    for (const bucket of this.buckets(chatId)) bucket.block(this.clock(), seconds * 1000);
+    const chat = this.chat(chatId);
+    const now = this.clock();
+    chat.blockedUntil = Math.max(chat.blockedUntil, now + seconds * 1000);
+    chat.bucket.restart(chat.blockedUntil);
+    this.pump();
   }
 
-  get pending(): number {
-    return this.waiters.length;
+  /** Sends waiting for a slot, in all chats or in one. */
+  pending(chatId?: number): number {
+    return chatId === undefined ? this.waiters.length : this.waiters.filter((w) => w.chatId === chatId).length;
   }
 
-  private buckets(chatId: number): TokenBucket[] {
-    let buckets = this.chats.get(chatId);
-    if (!buckets) {
+  private chat(chatId: number): ChatLimits {
+    let chat = this.chats.get(chatId);
+    if (!chat) {
       const now = this.clock();
       const { perChatPerSecond, perChatBurst, perGroupPerMinute } = this.limits;
       // Group and supergroup ids are negative; private chats are the user's (positive) id.
-      buckets =
+      chat =
         chatId < 0
-          ? [
-              new TokenBucket(perChatBurst, (this.limits.perGroupPerSecond ?? perChatPerSecond) / 1000, now),
-              windowBucket(perGroupPerMinute, 60_000, now),
-            ]
-          : [new TokenBucket(perChatBurst, perChatPerSecond / 1000, now)];
-      this.chats.set(chatId, buckets);
+          ? {
+              bucket: new TokenBucket(perChatBurst, (this.limits.perGroupPerSecond ?? perChatPerSecond) / 1000, now),
+              minute: new SlidingWindow(perGroupPerMinute, 60_000),
+              blockedUntil: 0,
+            }
+          : { bucket: new TokenBucket(perChatBurst, perChatPerSecond / 1000, now), blockedUntil: 0 };
+      this.chats.set(chatId, chat);
     }
-    return buckets;
+    return chat;
+  }
+
+  private chatWaitMs(chat: ChatLimits, now: number, count: number): number {
+    if (now < chat.blockedUntil) return chat.blockedUntil - now;
+    return Math.max(chat.bucket.waitMs(now, count), chat.minute?.waitMs(now, count) ?? 0);
+  }
+
+  private order(a: Waiter, b: Waiter): number {
+    const turn = (w: Waiter) => (w.key === undefined ? -1 : (this.served.get(w.key) ?? -1));
+    return LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || turn(a) - turn(b) || a.seq - b.seq;
   }
 
   private pump(): void {
@@ -142,38 +235,70 @@ export class SendScheduler {
       this.timer = undefined;
     }
     let nextWake = Infinity;
-    for (let i = 0; i < this.waiters.length; ) {
+    for (;;) {
       const now = this.clock();
-      const globalWait = this.global.waitMs(now);
-      if (globalWait > 0) {
-        nextWake = Math.min(nextWake, globalWait);
+      const queue = [...this.waiters].sort((a, b) => this.order(a, b));
+      let granted: Waiter | undefined;
+      for (const waiter of queue) {
+        const globalWait = this.global.waitMs(now, waiter.count);
+        if (globalWait > 0) {
+          // The overall window is full: nobody behind this waiter may take its place.
+          nextWake = Math.min(nextWake, globalWait);
+          break;
+        }
+        const chatWait = this.chatWaitMs(this.chat(waiter.chatId), now, waiter.count);
+        if (chatWait > 0) {
+          nextWake = Math.min(nextWake, chatWait);
+          continue;
+        }
+        granted = waiter;
         break;
       }
-      const waiter = this.waiters[i];
-      const buckets = this.buckets(waiter.chatId);
-      const chatWait = Math.max(...buckets.map((b) => b.waitMs(now)));
-      if (chatWait > 0) {
-        nextWake = Math.min(nextWake, chatWait);
-        i++;
-        continue;
-      }
-      this.global.take(now);
-      for (const bucket of buckets) bucket.take(now);
-      this.waiters.splice(i, 1);
-      waiter.resolve();
+      if (!granted) break;
+      this.grant(granted, now);
     }
-    this.forgetIdleChats();
+    this.forget();
     if (this.waiters.length && Number.isFinite(nextWake)) {
       this.timer = setTimeout(() => this.pump(), Math.max(1, nextWake));
       this.timer.unref?.();
     }
   }
 
-  private forgetIdleChats(): void {
-    if (this.chats.size < 10_000) return;
+  private grant(waiter: Waiter, now: number): void {
+    this.waiters.splice(this.waiters.indexOf(waiter), 1);
+    const chat = this.chat(waiter.chatId);
+    chat.bucket.take(now, waiter.count);
+    const globalSlots = this.global.take(waiter.count);
+    const minuteSlots = chat.minute?.take(waiter.count) ?? [];
+    if (waiter.key !== undefined) {
+      this.served.delete(waiter.key);
+      this.served.set(waiter.key, this.grants++);
+    }
+    let released = false;
+    waiter.resolve({
+      release: (sent: boolean) => {
+        if (released) return;
+        released = true;
+        if (sent) {
+          const at = this.clock();
+          this.global.settle(globalSlots, at);
+          chat.minute?.settle(minuteSlots, at);
+        } else {
+          this.global.cancel(globalSlots);
+          chat.minute?.cancel(minuteSlots);
+          chat.bucket.giveBack(waiter.count);
+        }
+        this.pump();
+      },
+    });
+  }
+
+  private forget(): void {
+    while (this.served.size > FORGET_AFTER) this.served.delete(this.served.keys().next().value!);
+    if (this.chats.size < FORGET_AFTER) return;
     const now = this.clock();
-    for (const [chatId, buckets] of this.chats) {
-      if (buckets.every((bucket) => bucket.waitMs(now) === 0 && bucket.idle)) this.chats.delete(chatId);
+    for (const [chatId, chat] of this.chats) {
+      if (chat.bucket.waitMs(now) === 0 && chat.bucket.idle && now >= chat.blockedUntil && !chat.minute?.inUse) this.chats.delete(chatId);
     }
   }
 }

@@ -17,6 +17,8 @@ export type Lane = 'customer' | 'group';
 
 export interface CallOptions {
   lane?: Lane;
+  /** Whose work this is (a ticket): the group lane serves waiting keys in turn. */
+  key?: string | number;
   /** How many times a 429 or a transient failure is retried inside this call before it is thrown. */
   retries?: number;
 }
@@ -32,6 +34,14 @@ const SENDS = new Set<string>([
  * menu edits in a private chat do not hold up their acknowledgement.
  */
 const EDITS = new Set<string>(['editMessageText', 'editMessageCaption', 'editMessageReplyMarkup']);
+
+/** How many messages a call posts: each item of copyMessages, forwardMessages and sendMediaGroup counts. */
+function messagesPosted(method: string, payload: unknown): number {
+  const p = payload as { message_ids?: unknown[]; media?: unknown[] };
+  if (method === 'copyMessages' || method === 'forwardMessages') return p.message_ids?.length ?? 1;
+  if (method === 'sendMediaGroup') return p.media?.length ?? 1;
+  return 1;
+}
 
 function limitedChat(method: string, payload: unknown): number {
   const chatId = Number((payload as { chat_id?: number | string }).chat_id);
@@ -71,15 +81,19 @@ export class TelegramGateway {
   async call<M extends Method>(method: M, payload: Opts<M>, options: CallOptions = {}): Promise<Result<M>> {
     const retries = options.retries ?? 2;
     const chatId = limitedChat(method, payload);
+    const count = messagesPosted(method, payload);
     for (let attempt = 0; ; attempt++) {
+      const permit = Number.isFinite(chatId) ? await this.scheduler.acquire(chatId, options.lane ?? 'group', { count, key: options.key }) : undefined;
       try {
-        if (Number.isFinite(chatId)) await this.scheduler.acquire(chatId, options.lane ?? 'group');
         const result = await this.once(method, payload);
+        permit?.release(true);
         this.metrics.telegramCall(method, 'ok', true);
         return result;
       } catch (raw) {
         const error = this.classify(method, payload, raw);
         this.metrics.telegramCall(method, error.kind, error.answered && error.kind !== 'transient');
+        // Answered with an error, nothing was posted: the slot is free again. No answer: it may have been.
+        permit?.release(!error.answered);
         if (error.kind === 'retry-after' && Number.isFinite(chatId)) this.scheduler.penalize(chatId, error.retryAfterSeconds ?? 1);
         const canWait = error.kind === 'transient' || (error.kind === 'retry-after' && (error.retryAfterSeconds ?? 1) <= MAX_INLINE_WAIT_S);
         if (!canWait || attempt >= retries) throw error;

@@ -6,6 +6,8 @@ import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { TicketMessageRepository } from '../../tickets/repositories/ticket-message.repository';
 import { TicketRepository } from '../../tickets/repositories/ticket.repository';
+import { FormattedText, joinFormatted } from '../../telegram/formatted-text';
+import { TicketCards } from '../ticket-cards.service';
 
 /**
  * `message.edit`: an edited message updates its copy on the other side (text or caption). A message not
@@ -21,6 +23,7 @@ export class EditJob implements OnModuleInit {
     private readonly messages: TicketMessageRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
+    private readonly cards: TicketCards,
   ) {}
 
   onModuleInit(): void {
@@ -32,16 +35,17 @@ export class EditJob implements OnModuleInit {
     if (!row?.copyMessageId) return;
     // The row holds the latest version: two quick edits' jobs may run in either order, and both mirror
     // the latest (the job's own text would let the older edit land last).
-    const latest = row.text ?? '';
-    const text = editedText !== undefined ? latest : undefined;
-    const caption = editedCaption !== undefined ? latest : undefined;
-    const entities = row.entities;
     const ticket = await this.tickets.find(row.ticketId);
     if (!ticket) return;
+    let latest: FormattedText = { text: row.text ?? '', entities: (row.entities ?? []) as MessageEntity[] };
     const toCustomer = row.direction === 'agent';
+    // The customer's first message may have gone out inside the card: the card stays in front of the edit.
+    if (!toCustomer && row.copyMessageId === ticket.cardMessageId) latest = joinFormatted(await this.cards.of(ticket), latest);
+    const text = editedText !== undefined ? latest.text : undefined;
+    const caption = editedCaption !== undefined ? latest.text : undefined;
     const target = { chat_id: toCustomer ? ticket.customerId : this.config.supportChatId, message_id: row.copyMessageId };
     const lane = toCustomer ? 'customer' : 'group';
-    const formatted = (entities ?? []) as MessageEntity[];
+    const formatted = latest.entities;
     try {
       if (text !== undefined) await this.gateway.call('editMessageText', { ...target, text, entities: formatted }, { lane });
       else if (caption !== undefined) await this.gateway.call('editMessageCaption', { ...target, caption, caption_entities: formatted }, { lane });

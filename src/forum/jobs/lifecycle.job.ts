@@ -80,15 +80,15 @@ export class LifecycleJob implements OnModuleInit {
     const tolerate = (error: TelegramCallError) => {
       if (error.kind !== 'not-modified') throw error;
     };
-    if (event === 'reopened') await this.gateway.call('reopenForumTopic', thread, { lane: 'group' }).catch(tolerate);
+    if (event === 'reopened') await this.gateway.call('reopenForumTopic', thread, { lane: 'group', key: ticket.id }).catch(tolerate);
     if (!(await this.notices.wasSent(ticket.id, `topic:${occurrence}`))) {
       await this.notes.post(ticket.threadId, note, { agent });
       await persist(() => this.notices.recordSent(ticket.id, `topic:${occurrence}`), `ticket #${ticket.id}: ${event} note`, this.logger);
     }
     const title = ticket.title ?? `#${ticket.id}`;
     const name = event === 'closed' ? truncate(CLOSED_MARK + title, TOPIC_NAME_MAX) : title;
-    await this.gateway.call('editForumTopic', { ...thread, name }, { lane: 'group' }).catch(tolerate);
-    if (event === 'closed') await this.gateway.call('closeForumTopic', thread, { lane: 'group' }).catch(tolerate);
+    await this.gateway.call('editForumTopic', { ...thread, name }, { lane: 'group', key: ticket.id }).catch(tolerate);
+    if (event === 'closed') await this.gateway.call('closeForumTopic', thread, { lane: 'group', key: ticket.id }).catch(tolerate);
     this.logger.log(`ticket #${ticket.id}: topic ${ticket.threadId} ${event}`);
   }
 }

@@ -15,7 +15,9 @@ import { TopicRepository } from '../../tickets/repositories/topic.repository';
 import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
 import { albumRuns, settledAlbum } from '../albums';
-import { TOPIC_NAME_MAX, provisionalTitle, ticketCard } from '../ticket-card';
+import { CardWithMessage, cardWithMessage } from '../card-message';
+import { TOPIC_NAME_MAX, provisionalTitle } from '../ticket-card';
+import { TicketCards } from '../ticket-cards.service';
 import { truncate } from '../../telegram/html';
 import { TopicAdoption } from '../topic-adoption.service';
 import { TopicNotes } from '../topic-notes.service';
@@ -54,6 +56,7 @@ export class TicketSyncJob implements OnModuleInit {
     private readonly titles: TopicTitleSource,
     private readonly adoption: TopicAdoption,
     private readonly notes: TopicNotes,
+    private readonly cards: TicketCards,
   ) {}
 
   onModuleInit(): void {
@@ -100,7 +103,7 @@ export class TicketSyncJob implements OnModuleInit {
           // Closed by hand while the ticket is open: reopen it and go on.
           this.logger.warn(`ticket #${ticket.id}: topic ${ticket.threadId} was closed by hand; reopening it`);
           await this.gateway
-            .call('reopenForumTopic', { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId }, { lane: 'group' })
+            .call('reopenForumTopic', { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId }, { lane: 'group', key: ticket.id })
             .catch((e: TelegramCallError) => {
               if (e.kind !== 'not-modified') throw e;
             });
@@ -144,7 +147,7 @@ export class TicketSyncJob implements OnModuleInit {
   /** createForumTopic, with the request recorded before it (a crash hides the outcome: see createTopic). */
   private async requestTopic(ticket: Ticket, name: string) {
     await this.topics.markRequested(ticket.id);
-    return this.gateway.createForumTopic(this.config.supportChatId, name).catch(async (error: unknown) => {
+    return this.gateway.createForumTopic(this.config.supportChatId, name, { key: ticket.id }).catch(async (error: unknown) => {
       if (error instanceof TelegramCallError && error.answered) await this.topics.clearRequest(ticket.id);
       throw error;
     });
@@ -160,19 +163,55 @@ export class TicketSyncJob implements OnModuleInit {
     }
   }
 
+  /**
+   * The card opens the topic. When the customer's first message can ride along (a text, a captioned
+   * file, within Telegram's lengths), the two are one message: a new ticket costs the group two
+   * messages (topic, card) instead of three.
+   */
   private async postCard(ticket: Ticket): Promise<Ticket> {
-    const customer = await this.customers.find(ticket.customerId);
-    if (!customer) throw new Error(`ticket #${ticket.id}: customer ${ticket.customerId} does not exist`);
-    const language = this.config.supportLanguage;
-    const label = this.catalog.label(language, ticket.category, ticket.subcategory);
-    const card = await this.gateway.sendMessage(
-      this.config.supportChatId,
-      ticketCard(this.i18n, language, ticket, customer, label),
-      { message_thread_id: ticket.threadId!, link_preview_options: { is_disabled: true } },
-      { lane: 'group' },
+    const card = await this.cards.of(ticket);
+    const [first] = await this.messages.pending(ticket.id, 'customer');
+    const combined = first ? cardWithMessage(card, first) : null;
+    if (first && combined) {
+      const posted = await this.postCardWith(ticket, first, combined);
+      if (posted) return posted;
+    }
+    const sent = await this.gateway.call(
+      'sendMessage',
+      { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId!, text: card.text, entities: card.entities, link_preview_options: { is_disabled: true } },
+      { lane: 'group', key: ticket.id },
     );
-    await persist(() => this.topics.recordCard(ticket.id, card.message_id), `ticket #${ticket.id}: card`, this.logger);
-    return { ...ticket, cardMessageId: card.message_id };
+    await persist(() => this.topics.recordCard(ticket.id, sent.message_id), `ticket #${ticket.id}: card`, this.logger);
+    return { ...ticket, cardMessageId: sent.message_id };
+  }
+
+  /** The card with the first message in it; null when Telegram refused the message (it then goes its own way). */
+  private async postCardWith(ticket: Ticket, message: TicketMessage, combined: CardWithMessage): Promise<Ticket | null> {
+    if (message.copyStartedAt) {
+      this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} may be copied twice (an earlier attempt's outcome is unknown)`);
+    }
+    await this.messages.markCopyStarted([message.id]);
+    const target = { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId! };
+    const options = { lane: 'group' as const, key: ticket.id };
+    let sentId: number;
+    try {
+      if (combined.kind === 'text') {
+        const sent = await this.gateway.call('sendMessage', { ...target, text: combined.text, entities: combined.entities, link_preview_options: { is_disabled: true } }, options);
+        sentId = sent.message_id;
+      } else {
+        const sent = await this.gateway.copyMessage(target.chat_id, message.chatId, message.messageId, { ...target, caption: combined.caption, caption_entities: combined.caption_entities }, options);
+        sentId = sent.message_id;
+      }
+    } catch (error) {
+      if (!(error instanceof TelegramCallError) || !error.answered) throw error;
+      await this.messages.clearCopyStarted([message.id]);
+      if (error.kind !== 'uncopyable' && error.kind !== 'bad-request') throw error;
+      // This message cannot go (deleted, not copyable): the card goes alone, the message is handled as any other.
+      this.logger.warn(`ticket #${ticket.id}: the card could not carry message ${message.messageId} (${error.description}); sending it alone`);
+      return null;
+    }
+    await persist(() => this.topics.recordCardWithCopy(ticket.id, message.id, sentId), `ticket #${ticket.id}: card with message ${message.messageId}`, this.logger);
+    return { ...ticket, cardMessageId: sentId };
   }
 
   private async copyPending(ticket: Ticket): Promise<void> {
@@ -197,7 +236,7 @@ export class TicketSyncJob implements OnModuleInit {
         message.chatId,
         message.messageId,
         { message_thread_id: ticket.threadId!, ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}) },
-        { lane: 'group' },
+        { lane: 'group', key: ticket.id },
       );
       await persist(() => this.messages.recordCopy(message.id, copy.message_id), `ticket #${ticket.id}: copy of ${message.messageId}`, this.logger);
       this.metrics.copiedToTopic((Date.now() - new Date(message.createdAt).getTime()) / 1000);
@@ -223,7 +262,7 @@ export class TicketSyncJob implements OnModuleInit {
           message_ids: items.map((m) => m.messageId),
           message_thread_id: ticket.threadId!,
         },
-        { lane: 'group' },
+        { lane: 'group', key: ticket.id },
       )
       .catch(async (error: unknown) => {
         if (error instanceof TelegramCallError && error.answered) await this.messages.clearCopyStarted(ids);

@@ -58,6 +58,14 @@ export class TopicRepository {
     await this.dataSource.query(`UPDATE tickets SET card_message_id = $2 WHERE id = $1`, [ticketId, messageId]);
   }
 
+  /** The card went out carrying the customer's message `rowId` (one group message for both): both recorded at once. */
+  async recordCardWithCopy(ticketId: number, rowId: number, messageId: number): Promise<void> {
+    await this.dataSource.transaction(async (db) => {
+      await db.query(`UPDATE tickets SET card_message_id = $2 WHERE id = $1`, [ticketId, messageId]);
+      await db.query(`UPDATE ticket_messages SET copy_message_id = $2, copied_at = now() WHERE id = $1`, [rowId, messageId]);
+    });
+  }
+
   /** The topic was deleted: the ticket has none until a new one is created. */
   async forget(ticketId: number): Promise<void> {
     await this.dataSource.query(`UPDATE tickets SET thread_id = NULL, card_message_id = NULL WHERE id = $1`, [ticketId]);
