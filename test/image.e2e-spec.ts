@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { BotApiEmulator } from '../src/sandbox/emulator';
 import { createTestDatabase } from './support/database';
 import { ackFor, chooseCategory, sleep } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 /**
  * No Docker daemon runs here, so the image is checked without one: the Dockerfile and the compose file
@@ -220,7 +221,7 @@ describe('the Docker image, checked without a Docker daemon', () => {
         emu.userSendText(customer.id, 'the printer prints only blank pages');
         await emu.waitFor(() => ackFor(emu, customer.id), { what: 'the acknowledgement' });
         const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.includes('printer')), { what: 'the topic' });
-        await emu.waitFor(() => emu.topicMessages(topic.message_thread_id).find((m) => m.text === 'the printer prints only blank pages'), { what: 'the copy' });
+        await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => m.text === 'the printer prints only blank pages'), { what: 'the copy' });
 
         let ready = await fetch(`http://127.0.0.1:${port}/ready`);
         for (let i = 0; i < 50 && ready.status !== 200; i++) {

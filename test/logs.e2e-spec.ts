@@ -1,4 +1,5 @@
 import { TestDesk, ackFor, botMessages, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
 
 const TOKEN = '7000001:AAH-a-long-token-that-must-never-be-logged';
 const CUSTOMER_TEXT = 'my card 4111 was charged twice by the vending machine';
@@ -42,7 +43,7 @@ describe('structured logs', () => {
     emu.userSendText(customer.id, CUSTOMER_TEXT);
     await emu.waitFor(() => ackFor(emu, customer.id), { what: 'the acknowledgement' });
     const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.includes('my card 4111')), { what: 'the topic' });
-    await emu.waitFor(() => emu.topicMessages(topic.message_thread_id).find((m) => m.text === CUSTOMER_TEXT), { what: 'the copy' });
+    await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => m.text === CUSTOMER_TEXT), { what: 'the copy' });
     emu.agentSend(agent.id, { threadId: topic.message_thread_id, text: AGENT_TEXT });
     await emu.waitFor(() => botMessages(emu, customer.id).find((m) => m.text === AGENT_TEXT), { what: 'the answer' });
 

@@ -211,6 +211,7 @@ export class TicketSyncJob implements OnModuleInit {
       return null;
     }
     await persist(() => this.topics.recordCardWithCopy(ticket.id, message.id, sentId), `ticket #${ticket.id}: card with message ${message.messageId}`, this.logger);
+    this.metrics.copiedToTopic((Date.now() - new Date(message.createdAt).getTime()) / 1000);
     return { ...ticket, cardMessageId: sentId };
   }
 
