@@ -10,6 +10,7 @@ import { ForumModule } from './forum/forum.module';
 import { HealthController } from './health.controller';
 import { JobsModule } from './jobs/jobs.module';
 import { PgBossJobQueue } from './jobs/pg-boss.driver';
+import { OperationsModule } from './operations/operations.module';
 import { BotRunner } from './telegram/bot-runner.service';
 import { TelegramModule } from './telegram/telegram.module';
 import { TicketsModule } from './tickets/tickets.module';
@@ -55,6 +56,7 @@ export class AppModule {
         TicketsModule,
         ForumModule,
         AutoCloseModule,
+        OperationsModule.forRoot(config),
       ],
       controllers: [HealthController],
       providers: [StartupOrder],

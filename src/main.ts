@@ -1,12 +1,18 @@
-import { Logger, LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadEnvFile } from './config/env-file';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { createRootLogger, nestLoggerFor } from './logging/logger';
 import { BotRunner } from './telegram/bot-runner.service';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+/**
+ * Docker sends SIGKILL 10 s after SIGTERM. The orderly shutdown fits well within that (running jobs get
+ * 6 s, then go back to the queue); should anything still hang, the process leaves on its own before the
+ * kill, and what it held is taken over by the next start (inbox and work leases).
+ */
+const SHUTDOWN_DEADLINE_MS = 9000;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -22,8 +28,10 @@ async function bootstrap(): Promise<void> {
     if (error instanceof ConfigError) fail(`Configuration error: ${error.problems.join('; ')}. See README.md, "Configuration".`);
     fail(`Configuration error: ${(error as Error).message}`);
   }
+  // Every `new Logger(...)` of the app writes through pino from here on, the lines before the app's too.
+  const appLogger = nestLoggerFor(createRootLogger(config));
+  Logger.overrideLogger(appLogger);
   const logger = new Logger('Main');
-  Logger.overrideLogger(LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1));
 
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
@@ -39,11 +47,15 @@ async function bootstrap(): Promise<void> {
     logger.log(`DATABASE_URL is not set: using the embedded PostgreSQL in ${config.embeddedDataDir}`);
   }
 
-  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: false, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: appLogger, abortOnError: false });
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string, code: number) => {
     closing ??= (async () => {
       logger.log(`shutting down (${reason})`);
+      setTimeout(() => {
+        logger.warn(`shutdown not finished after ${SHUTDOWN_DEADLINE_MS / 1000} s; leaving the rest to the next start`);
+        process.exit(code);
+      }, SHUTDOWN_DEADLINE_MS).unref();
       await app.close().catch((error: Error) => logger.error(`shutdown: ${error.message}`));
       await embedded?.stop();
       process.exit(code);

@@ -92,6 +92,7 @@ export class AiAnswers implements OnModuleInit {
     try {
       const category = this.catalog.label(ticket.language, ticket.category, ticket.subcategory);
       const content = await this.client.complete(answerPrompt({ language: ticket.language, category, customerText: question, knowledge }), {
+        purpose: 'answer',
         timeoutMs: this.config.openaiTimeoutMs,
         maxRetries: 1,
         totalMs: this.config.openaiTimeoutMs * 2 + 1000,

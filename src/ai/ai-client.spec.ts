@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../config/app-config';
 import { FakeOpenAI } from '../sandbox/fake-openai';
+import { Metrics } from '../metrics/metrics.service';
 import { AiClient, AiFailure } from './ai-client';
 import { titlePrompt } from './prompts';
 
@@ -9,7 +10,7 @@ describe('AiClient', () => {
   const fake = new FakeOpenAI({ apiKey: 'sk-unit' });
   let client: AiClient;
   const prompt = titlePrompt({ language: 'en', category: 'Payments', customerText: 'I was charged twice for order 1234' });
-  const options = { timeoutMs: 300, maxRetries: 0, totalMs: 300, maxTokens: 40 };
+  const options = { purpose: 'title' as const, timeoutMs: 300, maxRetries: 0, totalMs: 300, maxTokens: 40 };
 
   beforeAll(async () => {
     await fake.start();
@@ -55,10 +56,23 @@ describe('AiClient', () => {
     expect((await failure(wrongKey.complete(prompt, options))).kind).toBe('auth');
   });
 
+  it('counts every request by kind and outcome in helpdesk_ai_requests_total', async () => {
+    const metrics = new Metrics();
+    const counted = new AiClient(loadConfig({ BOT_TOKEN: '1:a', SUPPORT_CHAT_ID: '-1001', OPENAI_API_KEY: 'sk-unit', OPENAI_BASE_URL: fake.baseUrl }), metrics);
+    await counted.complete(prompt, options);
+    await counted.complete(prompt, { ...options, purpose: 'answer' });
+    fake.setMode('error500');
+    await failure(counted.complete(prompt, options));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('helpdesk_ai_requests_total{kind="title",outcome="ok"} 1');
+    expect(text).toContain('helpdesk_ai_requests_total{kind="answer",outcome="ok"} 1');
+    expect(text).toContain('helpdesk_ai_requests_total{kind="title",outcome="server-error"} 1');
+  });
+
   it('caps the whole call, retries included', async () => {
     fake.setLatency(1000);
     const started = Date.now();
-    const error = await failure(client.complete(prompt, { timeoutMs: 250, maxRetries: 3, totalMs: 400, maxTokens: 40 }));
+    const error = await failure(client.complete(prompt, { ...options, timeoutMs: 250, maxRetries: 3, totalMs: 400 }));
     expect(error.kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(1000);
   });

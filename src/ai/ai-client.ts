@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import OpenAI from 'openai';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { AiPurpose, Metrics } from '../metrics/metrics.service';
 import type { ChatPromptMessage } from './prompts';
 
 /** Why an AI call gave nothing usable. The bot's reaction is the same for all (the ticket flows on); the log says which. */
@@ -26,6 +27,8 @@ export class AiFailure extends Error {
 }
 
 export interface CompleteOptions {
+  /** What the answer is for (the `kind` of helpdesk_ai_requests_total). */
+  purpose: AiPurpose;
   /** Per attempt (the SDK's `timeout`). */
   timeoutMs: number;
   /** Retries of the SDK (429, 5xx, connection errors), within `totalMs`. */
@@ -48,7 +51,10 @@ export class AiClient {
   private readonly openai: OpenAI | null;
   private readonly warned = new Set<AiFailureKind>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics = new Metrics(),
+  ) {
     this.openai = config.openaiApiKey
       ? new OpenAI({
           apiKey: config.openaiApiKey,
@@ -82,14 +88,22 @@ export class AiClient {
         { timeout: options.timeoutMs, maxRetries: options.maxRetries, signal: deadline },
       );
     } catch (error) {
-      throw classify(error, deadline);
+      const failure = classify(error, deadline);
+      this.metrics.aiRequest(options.purpose, failure.kind);
+      throw failure;
     }
     const choice = completion.choices?.[0];
     const refusal = choice?.message?.refusal;
-    if (refusal || choice?.finish_reason === 'content_filter') throw new AiFailure('refusal', `the model refused: ${refusal ?? 'content filter'}`);
     const content = choice?.message?.content?.trim();
-    if (!content) throw new AiFailure('empty', 'the model returned no text');
-    return content;
+    const failure =
+      refusal || choice?.finish_reason === 'content_filter'
+        ? new AiFailure('refusal', `the model refused: ${refusal ?? 'content filter'}`)
+        : !content
+          ? new AiFailure('empty', 'the model returned no text')
+          : undefined;
+    this.metrics.aiRequest(options.purpose, failure?.kind ?? 'ok');
+    if (failure) throw failure;
+    return content!;
   }
 
   /** Logs a failure: a warning the first time its kind occurs in this process, debug after that. */

@@ -95,6 +95,7 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
       try {
         const category = this.catalog.label(ticket.language, ticket.category, ticket.subcategory);
         const content = await this.client.complete(titlePrompt({ language: ticket.language, category, customerText: text }), {
+          purpose: 'title',
           timeoutMs: this.timeoutMs,
           maxRetries: 1,
           totalMs: this.timeoutMs,
@@ -109,7 +110,8 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
     }
     // "failed" also covers a ticket with no text (a photo alone): the provisional title is as good as it gets.
     await this.state.storeTitle(ticketId, title);
-    if (title) this.logger.log(`ticket #${ticketId}: AI title "${title}"`);
+    // The title sums up the customer's words: debug only.
+    if (title) this.logger.debug(`ticket #${ticketId}: AI title "${title}"`);
     for (const wake of this.waiters.get(ticketId) ?? []) wake();
   }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
 import { TelegramCoreModule } from '../telegram/telegram-core.module';
 import { TopicTitleSource } from '../forum/topic-title.port';
 import { TicketsModule } from '../tickets/tickets.module';
@@ -18,7 +19,7 @@ import { AiStateRepository } from './repositories/ai-state.repository';
  * this module for its topic titles (TopicTitleSource).
  */
 @Module({
-  imports: [TelegramCoreModule, TicketsModule],
+  imports: [TelegramCoreModule, TicketsModule, MetricsModule],
   providers: [
     AiStateRepository,
     AiClient,

@@ -38,4 +38,30 @@ describe('loadConfig', () => {
     expect(parseDuration('250')).toBe(250);
     expect(parseDuration('soon')).toBeUndefined();
   });
+
+  it('logs JSON in production and readable lines otherwise, unless LOG_FORMAT says', () => {
+    expect(loadConfig({ ...valid, NODE_ENV: 'production' }).logFormat).toBe('json');
+    expect(loadConfig(valid).logFormat).toBe('pretty');
+    expect(loadConfig({ ...valid, NODE_ENV: 'production', LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(loadConfig({ ...valid, LOG_FORMAT: 'JSON' }).logFormat).toBe('json');
+    expect(() => loadConfig({ ...valid, LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT must be json or pretty/);
+  });
+
+  it('serves /metrics on the app port, on a port of its own, or not at all', () => {
+    expect(loadConfig(valid).metrics).toEqual({ enabled: true, port: null });
+    expect(loadConfig({ ...valid, METRICS_PORT: '9464' }).metrics).toEqual({ enabled: true, port: 9464 });
+    expect(loadConfig({ ...valid, PORT: '9464', METRICS_PORT: '9464' }).metrics).toEqual({ enabled: true, port: null });
+    expect(loadConfig({ ...valid, METRICS_PORT: 'off' }).metrics).toEqual({ enabled: false, port: null });
+    expect(() => loadConfig({ ...valid, METRICS_PORT: 'soon' })).toThrow(/METRICS_PORT must be a port number or "off"/);
+  });
+
+  it('keeps updates 7 days and ticket texts forever by default, and refuses retention too short to be safe', () => {
+    const config = loadConfig(valid);
+    expect(config.updateRetentionMs).toBe(7 * 86_400_000);
+    expect(config.ticketRetentionMs).toBe(0);
+    expect(loadConfig({ ...valid, TICKET_RETENTION: '90d' }).ticketRetentionMs).toBe(90 * 86_400_000);
+    expect(() => loadConfig({ ...valid, UPDATE_RETENTION: '2h' })).toThrow(/UPDATE_RETENTION must be a duration of at least 1d/);
+    expect(() => loadConfig({ ...valid, TICKET_RETENTION: 'never' })).toThrow(/TICKET_RETENTION must be a duration of at least 1h/);
+    expect(() => loadConfig({ ...valid, READY_MAX_BACKLOG: '-1' })).toThrow(/READY_MAX_BACKLOG must be a whole number/);
+  });
 });

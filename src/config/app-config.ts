@@ -44,6 +44,16 @@ export interface AppConfig {
   /** Outbound limits kept by the gateway (Telegram's: 30/s overall, 1/s per chat, 20/min per group). */
   rateLimits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerSecond: number; perGroupPerMinute: number };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** JSON lines (production) or readable lines (development). */
+  logFormat: 'json' | 'pretty';
+  /** `/metrics` on the app's port (`port: null`), on a port of its own, or not at all. */
+  metrics: { enabled: boolean; port: number | null };
+  /** `/ready` answers 503 while more customer messages than this wait for the support group (0: never). */
+  readyMaxBacklog: number;
+  /** Handled Telegram updates (the inbox, the processed-update ids) are deleted after this long. */
+  updateRetentionMs: number;
+  /** The texts of tickets closed longer ago than this are deleted (0: kept). */
+  ticketRetentionMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -168,6 +178,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel))
     problems.push('LOG_LEVEL must be one of error, warn, log, debug, verbose');
 
+  const logFormatRaw = str('LOG_FORMAT').toLowerCase();
+  let logFormat: AppConfig['logFormat'] = str('NODE_ENV') === 'production' || !prettyAvailable() ? 'json' : 'pretty';
+  if (logFormatRaw === 'json' || logFormatRaw === 'pretty') logFormat = logFormatRaw;
+  else if (logFormatRaw) problems.push(`LOG_FORMAT must be json or pretty, got "${logFormatRaw}"`);
+  if (logFormat === 'pretty' && !prettyAvailable())
+    problems.push('LOG_FORMAT=pretty needs the development dependency pino-pretty (installed by npm ci without --omit=dev); use LOG_FORMAT=json');
+
+  const metricsRaw = str('METRICS_PORT').toLowerCase();
+  const metrics = { enabled: metricsRaw !== 'off', port: null as number | null };
+  if (metricsRaw && metricsRaw !== 'off') {
+    const metricsPort = Number(metricsRaw);
+    if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+      problems.push(`METRICS_PORT must be a port number or "off", got "${str('METRICS_PORT')}"`);
+    else if (metricsPort !== port) metrics.port = metricsPort;
+  }
+
+  const readyMaxBacklog = Number(str('READY_MAX_BACKLOG', '1000'));
+  if (!Number.isInteger(readyMaxBacklog) || readyMaxBacklog < 0)
+    problems.push(`READY_MAX_BACKLOG must be a whole number of messages (0: no limit), got "${str('READY_MAX_BACKLOG')}"`);
+
+  const updateRetentionRaw = str('UPDATE_RETENTION', '7d');
+  const updateRetentionMs = parseDuration(updateRetentionRaw);
+  // Telegram redelivers an update it did not get a confirmation for within a day: its id must still be known then.
+  if (updateRetentionMs === undefined || updateRetentionMs < UNIT_MS.d)
+    problems.push(`UPDATE_RETENTION must be a duration of at least 1d (like 7d or 48h), got "${updateRetentionRaw}"`);
+  const ticketRetentionRaw = str('TICKET_RETENTION');
+  const ticketRetentionMs = ticketRetentionRaw ? parseDuration(ticketRetentionRaw) : 0;
+  if (ticketRetentionMs === undefined || (ticketRetentionRaw && ticketRetentionMs < UNIT_MS.h))
+    problems.push(`TICKET_RETENTION must be a duration of at least 1h (like 90d), or unset to keep texts, got "${ticketRetentionRaw}"`);
+
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -198,5 +238,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dbPoolSize,
     rateLimits,
     logLevel: logLevel as AppConfig['logLevel'],
+    logFormat,
+    metrics,
+    readyMaxBacklog,
+    updateRetentionMs: updateRetentionMs ?? 0,
+    ticketRetentionMs: ticketRetentionMs ?? 0,
   };
+}
+
+/** pino-pretty is a development dependency: an image installed with --omit=dev logs JSON. */
+function prettyAvailable(): boolean {
+  try {
+    require.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }

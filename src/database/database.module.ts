@@ -6,6 +6,7 @@ import { dataSourceOptions } from './data-source-options';
 import { migrateUnderLock } from './migrate';
 import { AdvisoryLockRepository } from './repositories/advisory-lock.repository';
 import { HealthRepository } from './repositories/health.repository';
+import { TypeOrmLogger } from './typeorm-logger';
 import { WorkLeaseRepository } from './repositories/work-lease.repository';
 
 @Module({
@@ -19,6 +20,8 @@ import { WorkLeaseRepository } from './repositories/work-lease.repository';
         retryAttempts: 2,
         retryDelay: 1000,
         logging: ['error', 'migration'],
+        // Its own: TypeORM's would print the parameters of a failed query, which are customers' texts.
+        logger: new TypeOrmLogger(),
       }),
       dataSourceFactory: async (options?: DataSourceOptions) => {
         // The migrations run here under a lock, not in TypeORM's initialize(), which takes none.

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TelegramCoreModule } from '../telegram/telegram-core.module';
 import { AiModule } from '../ai/ai.module';
 import { DatabaseModule } from '../database/database.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { ForumUpdate } from './forum.update';
 import { GroupAccess } from './group-access.service';
@@ -21,7 +22,7 @@ import { TopicNotes } from './topic-notes.service';
  * listeners turn ticket facts into its jobs; the AI module supplies topic titles (TopicTitleSource).
  */
 @Module({
-  imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule],
+  imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule, MetricsModule],
   providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicAdoption, TopicNotes, GroupAccess, ForumUpdate],
   exports: [TopicNotes, GroupAccess],
 })

@@ -3,6 +3,7 @@ import PgBoss from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { isInfrastructureError } from '../database/infrastructure-error';
+import { jobContext, withWorkContext } from '../logging/work-context';
 import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions, deferralOf } from './job-queue';
 
 /** Connections of pg-boss's own pool (see README, "Connections"). */
@@ -20,6 +21,9 @@ const QUEUE_OPTIONS: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {
   'ai.title': { retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
   'ai.answer': { retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
 };
+
+/** A job's ids for the log; edits carry the customer's or agent's text, which stays out of it. */
+const jobLabel = (data: object) => JSON.stringify(data, (key, value) => (['text', 'caption', 'entities'].includes(key) ? undefined : value));
 
 /** Adapts a TypeORM transaction to the executor pg-boss accepts, so a job commits or rolls back with the data. */
 function executorOf(manager: EntityManager): PgBoss.Db {
@@ -97,7 +101,7 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
       for (let i = 0; i < this.config.jobConcurrency; i++) {
         let workerId = '';
         workerId = await this.boss.work<JobMap[JobName]>(name, { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true }, async (jobs) => {
-          for (const job of jobs) await this.run(name, handler, job);
+          for (const job of jobs) await withWorkContext(jobContext(name, job.data), () => this.run(name, handler, job));
           // pg-boss would sleep out the rest of its polling interval after every job; with work left, fetch again now.
           if (jobs.length) this.boss.notifyWorker(workerId);
         });
@@ -147,6 +151,11 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
     if (!options.tx && !options.startAfterSeconds) this.wake(name);
   }
 
+  /** Workers are taking jobs (false before the app has started them and from the start of shutdown). */
+  get running(): boolean {
+    return this.started;
+  }
+
   wake(name: JobName): void {
     if (!this.started) return;
     for (const id of this.workerIds.get(name) ?? []) this.boss.notifyWorker(id);
@@ -154,24 +163,25 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
 
   /** Stops fetching, waits (bounded) for running jobs; unfinished ones are retried by whichever instance runs next. */
   async stop(): Promise<void> {
-    await this.boss.stop({ graceful: true, wait: true, timeout: 15_000, close: true });
+    this.started = false;
+    await this.boss.stop({ graceful: true, wait: true, timeout: 6_000, close: true });
   }
 
   private async run(name: JobName, handler: JobHandler<JobName>, job: PgBoss.JobWithMetadata<JobMap[JobName]>): Promise<void> {
     const started = performance.now();
     try {
       await handler(job.data, { id: job.id, retryCount: job.retryCount, priority: job.priority });
-      this.logger.debug(`${name} ${JSON.stringify(job.data)} done in ${Math.round(performance.now() - started)} ms`);
+      this.logger.debug(`${name} ${jobLabel(job.data)} done in ${Math.round(performance.now() - started)} ms`);
     } catch (error) {
       const deferSeconds = deferralOf(error);
       if (deferSeconds) {
         // Not a failure: the same work comes back later, with its retries untouched.
-        this.logger.debug(`${name} ${JSON.stringify(job.data)} deferred ${deferSeconds} s: ${(error as Error).message}`);
+        this.logger.debug(`${name} ${jobLabel(job.data)} deferred ${deferSeconds} s: ${(error as Error).message}`);
         await this.boss.send(name, job.data as object, { startAfter: deferSeconds, priority: job.priority });
         return;
       }
       const attempt = `attempt ${job.retryCount + 1}/${job.retryLimit + 1}`;
-      this.logger.warn(`${name} ${JSON.stringify(job.data)} failed (${attempt}): ${(error as Error).message}`);
+      this.logger.warn(`${name} ${jobLabel(job.data)} failed (${attempt}): ${(error as Error).message}`);
       throw error;
     }
   }

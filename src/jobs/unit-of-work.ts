@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import type { EventMap, EventName } from '../events/event-map';
+import { noteTicket } from '../logging/work-context';
 import { JobMap, JobName, JobQueue, SendOptions } from './job-queue';
 
 /** One transaction, as the code inside it sees it. */
@@ -44,6 +45,8 @@ export class UnitOfWork {
           // Every fact has a listener that writes its follow-up; none means the app is not wired (or not
           // started) yet, and committing the fact without its jobs would lose them.
           if (!this.events.hasListeners(event)) throw new Error(`no listener for the event ${event}`);
+          // A fact about a ticket makes the rest of this update's (or job's) log lines name it.
+          if ('ticketId' in payload) noteTicket(payload.ticketId);
           await this.events.emitAsync(event, payload, tx);
         },
       };

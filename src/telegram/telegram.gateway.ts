@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Telegram } from 'telegraf';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics.service';
 import type { Opts, Telegram as Methods } from 'telegraf/typings/core/types/typegram';
 import { SendScheduler } from './send-scheduler';
 import { TelegramCallError, classifyTelegramError } from './telegram-error';
@@ -68,6 +69,7 @@ export class TelegramGateway {
   private readonly client: Telegram;
   private readonly scheduler: SendScheduler;
   private readonly noAccessListeners: ((chatId: number, error: TelegramCallError) => void)[] = [];
+  @Inject(Metrics) private readonly metrics: Metrics;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // Its own client (not the bot's), so update handling and outbound traffic stay separate concerns.
@@ -85,9 +87,11 @@ export class TelegramGateway {
       try {
         const result = await this.once(method, payload);
         permit?.release(true);
+        this.metrics.telegramCall(method, 'ok', true);
         return result;
       } catch (raw) {
         const error = this.classify(method, payload, raw);
+        this.metrics.telegramCall(method, error.kind, error.answered && error.kind !== 'transient');
         // Answered with an error, nothing was posted: the slot is free again. No answer: it may have been.
         permit?.release(!error.answered);
         if (error.kind === 'retry-after' && Number.isFinite(chatId)) this.scheduler.penalize(chatId, error.retryAfterSeconds ?? 1);

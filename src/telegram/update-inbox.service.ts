@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Update } from 'telegraf/types';
 import { isInfrastructureError } from '../database/infrastructure-error';
+import { withWorkContext } from '../logging/work-context';
 import { ChatSequencer } from './chat-sequencer';
 import { chatKeyOf } from './chat-key';
 import { I18n } from './i18n/i18n.service';
@@ -17,9 +18,6 @@ const RENEW_EVERY_MS = 3000;
 const MAX_ATTEMPTS = 5;
 const REDRIVE_EVERY_MS = 1000;
 const REDRIVE_BATCH = 100;
-const PURGE_EVERY_MS = 3_600_000;
-/** Handled updates are kept this long (for an operator looking into one), then deleted. */
-const KEEP_HANDLED_DAYS = 3;
 
 /**
  * The durable inbox. `accept` stores updates in PostgreSQL and only then returns, so the caller confirms
@@ -43,7 +41,6 @@ export class UpdateInbox {
   private timer?: NodeJS.Timeout;
   private running = false;
   private redriving?: Promise<void>;
-  private lastPurge = 0;
   private outageSince?: number;
 
   constructor(
@@ -71,6 +68,7 @@ export class UpdateInbox {
 
   /** Stores the updates; resolves once they are in PostgreSQL (throws if they could not be stored). */
   async accept(updates: Update[]): Promise<void> {
+    const receivedAt = Date.now();
     const stored = await this.inbox.store(
       updates.map((update) => ({ updateId: update.update_id, chatKey: chatKeyOf(update), payload: update })),
       LEASE_S,
@@ -84,21 +82,23 @@ export class UpdateInbox {
         void this.inbox.release(updateId).catch(() => undefined);
         continue;
       }
-      void this.dispatch(update, 0, 'live');
+      void this.dispatch(update, 0, 'live', receivedAt);
     }
   }
 
-  private dispatch(update: Update, attempts: number, how: 'live' | 'redrive'): Promise<void> {
+  private dispatch(update: Update, attempts: number, how: 'live' | 'redrive', receivedAt: number): Promise<void> {
     const key = chatKeyOf(update);
     this.inHand.add(update.update_id);
-    return this.sequencer.run(key, async () => {
+    // Every line logged while the update is handled names it and its chat (see work-context.ts).
+    const context = { updateId: update.update_id, receivedAt, ...(/^-?\d+$/.test(key) ? { chat: Number(key) } : {}) };
+    return this.sequencer.run(key, () => withWorkContext(context, async () => {
       if (how === 'live' && this.deferred.has(key)) {
         await this.inbox.release(update.update_id).catch(() => undefined);
         return;
       }
       const handled = await this.handleOne(update, attempts, key);
       if (handled && how === 'redrive') await this.drainChat(key);
-    }).finally(() => {
+    })).finally(() => {
       this.inHand.delete(update.update_id);
       if (!this.sequencer.has(key)) this.deferred.delete(key);
     });
@@ -143,7 +143,7 @@ export class UpdateInbox {
   /** After a redriven update, the chat's next ones follow at once rather than one per redrive round. */
   private async drainChat(key: string): Promise<void> {
     const [next] = await this.inbox.claimDue(1, LEASE_S, key).catch(() => []);
-    if (next) void this.dispatch(next.update, next.attempts, 'redrive');
+    if (next) void this.dispatch(next.update, next.attempts, 'redrive', next.receivedAt.getTime());
   }
 
   private async renewLeases(): Promise<void> {
@@ -166,12 +166,7 @@ export class UpdateInbox {
         this.outageSince = undefined;
       }
       if (due.length) this.logger.log(`redriving ${due.length} stored update(s)`);
-      for (const { update, attempts } of due) void this.dispatch(update, attempts, 'redrive');
-      if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
-        this.lastPurge = Date.now();
-        const purged = await this.inbox.purgeHandled(KEEP_HANDLED_DAYS);
-        if (purged) this.logger.log(`forgot ${purged} update(s) handled more than ${KEEP_HANDLED_DAYS} days ago`);
-      }
+      for (const { update, attempts, receivedAt } of due) void this.dispatch(update, attempts, 'redrive', receivedAt.getTime());
     } catch (error) {
       if (isInfrastructureError(error)) this.noteOutage(`the inbox cannot reach the database (${(error as Error).message})`);
       else this.logger.error(`inbox redrive failed: ${(error as Error).message}`);

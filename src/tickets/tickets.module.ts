@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
 import { TelegramCoreModule } from '../telegram/telegram-core.module';
 import { CategoryCatalog } from './category-catalog.service';
 import { ConversationService } from './conversation.service';
@@ -17,7 +18,7 @@ const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageReposit
 
 /** Customers, tickets and their messages: the private-chat dialogue, and the tables behind the whole desk. */
 @Module({
-  imports: [TelegramCoreModule],
+  imports: [TelegramCoreModule, MetricsModule],
   providers: [...REPOSITORIES, TicketAckJob, ConversationService, CategoryCatalog, IntakeKeyboards, TicketsService, TicketsUpdate],
   exports: [...REPOSITORIES, CategoryCatalog, TicketsService, ConversationService],
 })

@@ -20,7 +20,7 @@ describe('migrations', () => {
       expect(new Set(applied.map((row) => row.name)).size).toBe(migrations.length);
       expect(await sources[1].query(`SELECT count(*)::int AS n FROM tickets`)).toEqual([{ n: 0 }]);
       // The lock was given back.
-      expect(await sources[2].query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).toEqual([{ n: 0 }]);
+      expect(await sources[2].query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = 7303`)).toEqual([{ n: 0 }]);
     } finally {
       await Promise.all(sources.filter((source) => source.isInitialized).map((source) => source.destroy()));
       await database.drop();

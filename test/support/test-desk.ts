@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { createRootLogger, nestLoggerFor } from '../../src/logging/logger';
 import { BotApiEmulator, EmulatorOptions } from '../../src/sandbox/emulator';
 import type { TgMessage, TgUser } from '../../src/sandbox/emulator';
 import { createTestDatabase } from './database';
@@ -24,6 +25,8 @@ export interface DeskOptions {
   emu?: BotApiEmulator;
   /** Share a database (several instances on one database): not dropped by close(). */
   databaseUrl?: string;
+  /** The app's log lines go here, through its real logger (pino, LOG_FORMAT and LOG_LEVEL from `env`). */
+  logs?: { write(line: string): void };
 }
 
 export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
@@ -42,7 +45,8 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
     RATE_LIMIT_GROUP_PER_SECOND: '100',
     ...options.env,
   });
-  const logger: LogLevel[] = process.env.TEST_LOGS ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error'];
+  const levels: LogLevel[] = process.env.TEST_LOGS ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error'];
+  const logger = options.logs ? nestLoggerFor(createRootLogger(config, options.logs)) : levels;
   const app = await NestFactory.create(AppModule.forRoot(config), { logger });
   const callsBefore = emu.callRecords().length;
   await app.listen(0, '127.0.0.1');

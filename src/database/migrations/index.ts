@@ -6,6 +6,7 @@ import { Inbox1764000400000 } from './1764000400000-inbox';
 import { FloodAndActivity1764000500000 } from './1764000500000-flood-and-activity';
 import { WorkLeases1764000600000 } from './1764000600000-work-leases';
 import { TicketNotices1764000700000 } from './1764000700000-ticket-notices';
+import { Retention1764001500000 } from './1764001500000-retention';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   FloodAndActivity1764000500000,
   WorkLeases1764000600000,
   TicketNotices1764000700000,
+  Retention1764001500000,
 ];

@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { LEASES } from '../../database/locks';
 import { WorkLeaseRepository } from '../../database/repositories/work-lease.repository';
 import { JobQueue } from '../../jobs/job-queue';
+import { Metrics } from '../../metrics/metrics.service';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
@@ -45,6 +46,7 @@ const SENDS_PER_TURN = 4;
 @Injectable()
 export class TicketSyncJob implements OnModuleInit {
   private readonly logger = new Logger('TopicSync');
+  @Inject(Metrics) private readonly metrics: Metrics;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -135,7 +137,7 @@ export class TicketSyncJob implements OnModuleInit {
     const topic = await this.requestTopic(ticket, title).catch(async (error: unknown) => {
       // Telegram refused this name (an odd character, a length it counts otherwise): the plain one will do.
       if (!(error instanceof TelegramCallError) || error.kind !== 'bad-request' || title === plain) throw error;
-      this.logger.warn(`ticket #${ticket.id}: Telegram refused the topic name "${title}" (${error.description}); using "${plain}"`);
+      this.logger.warn(`ticket #${ticket.id}: Telegram refused the topic name (${error.description}); using "${plain}"`);
       return this.requestTopic(ticket, plain);
     });
     const recorded = await persist(() => this.topics.recordCreated(ticket.id, topic.message_thread_id, topic.name), `ticket #${ticket.id}: topic`, this.logger);
@@ -144,7 +146,9 @@ export class TicketSyncJob implements OnModuleInit {
       await this.adoption.removeDuplicate(ticket.id, topic.message_thread_id);
       return this.load(ticket.id);
     }
-    this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} "${topic.name}" created`);
+    // The name is the customer's words (or the AI's summary of them): debug only.
+    this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} created`);
+    this.logger.debug(`ticket #${ticket.id}: topic ${topic.message_thread_id} is named "${topic.name}"`);
     await this.titles.topicCreated(ticket.id, topic.name);
     return { ...ticket, threadId: topic.message_thread_id, title: topic.name };
   }
@@ -216,6 +220,7 @@ export class TicketSyncJob implements OnModuleInit {
       return null;
     }
     await persist(() => this.topics.recordCardWithCopy(ticket.id, message.id, sentId), `ticket #${ticket.id}: card with message ${message.messageId}`, this.logger);
+    this.metrics.copiedToTopic((Date.now() - new Date(message.createdAt).getTime()) / 1000);
     return { ...ticket, cardMessageId: sentId };
   }
 
@@ -277,6 +282,7 @@ export class TicketSyncJob implements OnModuleInit {
         { lane: 'group', key: ticket.id },
       );
       await persist(() => this.messages.recordCopy(message.id, copy.message_id), `ticket #${ticket.id}: copy of ${message.messageId}`, this.logger);
+      this.metrics.copiedToTopic((Date.now() - new Date(message.createdAt).getTime()) / 1000);
     } catch (error) {
       if (error instanceof TelegramCallError && error.answered) await this.messages.clearCopyStarted([message.id]);
       if (error instanceof TelegramCallError && error.kind === 'uncopyable') return this.refused(ticket, message, error);
@@ -306,6 +312,7 @@ export class TicketSyncJob implements OnModuleInit {
         throw error;
       });
     await persist(() => this.messages.recordAlbumCopies(items, copies), `ticket #${ticket.id}: album copy`, this.logger);
+    for (const message of run) this.metrics.copiedToTopic((Date.now() - new Date(message.createdAt).getTime()) / 1000);
   }
 
   /** Telegram will not copy this message (a paid post, an invoice, a quiz...): say so on both sides. */

@@ -12,13 +12,15 @@ export interface StoredUpdate {
 export interface DueUpdate {
   update: Update;
   attempts: number;
+  receivedAt: Date;
 }
 
 /** Unhandled, unparked rows (of the table alias `t`). */
 const pending = (t: string) => `${t}.handled_at IS NULL AND ${t}.parked_at IS NULL`;
 
 /**
- * `telegram_inbox`: every update, raw, stored before it is confirmed to Telegram, and its handling state.
+ * `telegram_inbox`: every update, raw, stored before it is confirmed to Telegram, and its handling state
+ * (handled and parked rows are deleted after UPDATE_RETENTION, see RetentionRepository).
  * A lease (`leased_until`) says an instance is handling the row; an expired lease (a crash, a lost
  * connection) makes it due again, for any instance.
  */
@@ -83,7 +85,7 @@ export class InboxRepository {
    * handled in order, across instances), optionally of one chat only.
    */
   async claimDue(limit: number, leaseSeconds: number, chatKey?: string): Promise<DueUpdate[]> {
-    const rows = await returning<{ payload: Update; attempts: number }>(
+    const rows = await returning<{ payload: Update; attempts: number; received_at: Date }>(
       this.dataSource.manager,
       `UPDATE telegram_inbox SET leased_until = now() + make_interval(secs => $2)
         WHERE update_id IN (
@@ -95,19 +97,9 @@ export class InboxRepository {
                               WHERE o.chat_key = i.chat_key AND o.update_id < i.update_id AND ${pending('o')})
            ORDER BY i.update_id LIMIT $1
            FOR UPDATE SKIP LOCKED)
-        RETURNING payload, attempts`,
+        RETURNING payload, attempts, received_at`,
       [limit, leaseSeconds, chatKey ?? null],
     );
-    return rows.map((row) => ({ update: row.payload, attempts: row.attempts })).sort((a, b) => a.update.update_id - b.update.update_id);
-  }
-
-  /** Forgets handled updates older than `days` (the processed-update ids in telegram_updates stay). */
-  async purgeHandled(days: number): Promise<number> {
-    const rows = await returning(
-      this.dataSource.manager,
-      `DELETE FROM telegram_inbox WHERE handled_at < now() - make_interval(days => $1) RETURNING update_id`,
-      [days],
-    );
-    return rows.length;
+    return rows.map((row) => ({ update: row.payload, attempts: row.attempts, receivedAt: new Date(row.received_at) })).sort((a, b) => a.update.update_id - b.update.update_id);
   }
 }

@@ -1,5 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { JobQueue } from '../../jobs/job-queue';
+import { currentWork } from '../../logging/work-context';
+import { Metrics } from '../../metrics/metrics.service';
 import { I18n } from '../../telegram/i18n/i18n.service';
 import type { MessageKey } from '../../telegram/i18n/messages';
 import { TelegramCallError } from '../../telegram/telegram-error';
@@ -26,6 +28,7 @@ export class TicketAckJob implements OnModuleInit {
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
     private readonly conversation: ConversationService,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleInit(): void {
@@ -83,6 +86,9 @@ export class TicketAckJob implements OnModuleInit {
       },
       { lane: 'customer', retries },
     );
+    // From the update's arrival when this runs for it, else (the durable job) from the ticket's creation.
+    const arrivedAt = currentWork()?.receivedAt ?? new Date(ticket.createdAt).getTime();
+    this.metrics.acknowledged((Date.now() - arrivedAt) / 1000);
     // Sent: from here on only the record may be retried, never the acknowledgement itself.
     await persist(() => this.tickets.recordAck(ticket.id, sent.message_id), `ticket #${ticket.id}: acknowledgement`, this.logger);
   }

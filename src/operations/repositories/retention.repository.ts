@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { returning } from '../../database/repositories/rows';
+
+/** Rows deleted (or texts erased) per statement: short transactions, whatever the backlog of old rows. */
+const BATCH = 5000;
+
+/**
+ * Everything the desk deletes because it is old, in one place, so what is kept and for how long can be
+ * read off one file. Each method works in batches until nothing old is left, and returns how many rows
+ * it changed. Nothing that is still to be handled is ever deleted.
+ */
+@Injectable()
+export class RetentionRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The ids of handled updates (telegram_updates) received more than `seconds` ago. */
+  deleteProcessedUpdates(seconds: number): Promise<number> {
+    return this.inBatches(
+      `DELETE FROM telegram_updates WHERE update_id IN (
+         SELECT update_id FROM telegram_updates WHERE received_at < now() - make_interval(secs => $1) LIMIT $2)
+       RETURNING update_id`,
+      [seconds],
+    );
+  }
+
+  /** Inbox rows handled, or parked, more than `seconds` ago; pending ones stay whatever their age. */
+  deleteInbox(seconds: number): Promise<number> {
+    return this.inBatches(
+      `DELETE FROM telegram_inbox WHERE update_id IN (
+         SELECT update_id FROM telegram_inbox WHERE handled_at < now() - make_interval(secs => $1)
+         UNION ALL
+         SELECT update_id FROM telegram_inbox WHERE parked_at < now() - make_interval(secs => $1)
+         LIMIT $2)
+       RETURNING update_id`,
+      [seconds],
+    );
+  }
+
+  /**
+   * The texts of tickets closed more than `seconds` ago: message texts and formatting, and the AI's answer.
+   * The ticket (number, customer, category, times, topic) and its messages' rows (who, when, which kind,
+   * their copies) stay. Returns the number of tickets done.
+   */
+  eraseClosedTicketTexts(seconds: number): Promise<number> {
+    return this.inBatches(
+      `WITH due AS (
+         SELECT id FROM tickets
+          WHERE status = 'closed' AND (texts_deleted_at IS NULL OR texts_deleted_at < closed_at)
+            AND closed_at < now() - make_interval(secs => $1)
+          ORDER BY closed_at LIMIT $2
+          FOR UPDATE SKIP LOCKED
+       ), messages AS (
+         UPDATE ticket_messages m SET text = NULL, entities = NULL
+           FROM due WHERE m.ticket_id = due.id AND (m.text IS NOT NULL OR m.entities IS NOT NULL)
+       )
+       UPDATE tickets t SET texts_deleted_at = now(), ai_answer = NULL FROM due WHERE t.id = due.id RETURNING t.id`,
+      [seconds],
+    );
+  }
+
+  /** What customers wrote before choosing a topic, when they have not been back for `seconds`. */
+  eraseStaleDrafts(seconds: number): Promise<number> {
+    return this.inBatches(
+      `UPDATE customers SET draft = '[]'::jsonb WHERE id IN (
+         SELECT id FROM customers WHERE draft <> '[]'::jsonb AND updated_at < now() - make_interval(secs => $1) LIMIT $2)
+       RETURNING id`,
+      [seconds],
+    );
+  }
+
+  private async inBatches(statement: string, values: unknown[]): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await returning(this.dataSource.manager, statement, [...values, BATCH]);
+      total += rows.length;
+      if (rows.length < BATCH) return total;
+    }
+  }
+}
