@@ -12,9 +12,11 @@ const SWEEP_EVERY_MS = 60_000;
 const WARN_AT_REMAINING = 0.25;
 
 /**
- * Stale tickets close themselves: after AUTO_CLOSE_AFTER without a message from either side, the customer
- * is first warned, then the ticket closes (`ticket.closed` by 'auto': the customer is told, the topic
- * noted and closed). Every instance may sweep; the conditional UPDATE lets one of them win each ticket.
+ * Answered tickets close themselves: when an agent spoke last and the customer has been silent for
+ * AUTO_CLOSE_AFTER, the customer is first warned (with an "I still need help" button), then the ticket
+ * closes (`ticket.closed` by 'auto': the customer is told, the topic noted and closed). A ticket waiting
+ * for the team never closes by itself. Every instance may sweep; the conditional UPDATEs let one of them
+ * win each warning and each close.
  */
 @Injectable()
 export class AutoCloseService {
@@ -47,7 +49,12 @@ export class AutoCloseService {
     for (const ticket of due) {
       const left = formatWindow(Math.max(60_000, ticket.leftSeconds * 1000), ticket.language);
       await this.gateway
-        .sendMessage(ticket.customerId, this.i18n.t(ticket.language, 'close.warning', { ticket: ticket.ticketId, left }), {}, { lane: 'customer' })
+        .sendMessage(
+          ticket.customerId,
+          this.i18n.t(ticket.language, 'close.warning', { ticket: ticket.ticketId, left }),
+          { reply_markup: { inline_keyboard: [[{ text: this.i18n.t(ticket.language, 'close.keepButton'), callback_data: `keep:${ticket.ticketId}` }]] } },
+          { lane: 'customer' },
+        )
         .catch((error: Error) => this.logger.warn(`ticket #${ticket.ticketId}: the auto-close warning failed: ${error.message}`));
     }
     return { warned: due.length, closed: closed.length };

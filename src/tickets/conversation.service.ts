@@ -69,6 +69,16 @@ export class ConversationService {
     });
   }
 
+  /** "I still need help" under the auto-close warning: the ticket stays open and the topic is told. */
+  keepOpen(updateId: number, customerId: number, ticketId: number): Promise<{ outcome: 'kept' | 'none' | 'duplicate' }> {
+    return this.claimed(updateId, 'keep-open', async (tx) => {
+      if (!(await this.tickets.keepOpen(ticketId, customerId, tx.db))) return { outcome: 'none' as const };
+      await tx.publish('ticket.keptOpen', { ticketId });
+      this.logger.log(`ticket #${ticketId}: the customer still needs help; the automatic close is cancelled`);
+      return { outcome: 'kept' as const };
+    });
+  }
+
   closeByAgent(updateId: number, threadId: number, agentName: string): Promise<CloseResult> {
     return this.claimed(updateId, 'close', async (tx): Promise<CloseResult> => {
       const ticket = await this.tickets.ofThread(threadId, tx.db);

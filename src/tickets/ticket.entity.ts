@@ -79,6 +79,10 @@ export class Ticket {
   @Column({ name: 'last_activity_at', type: 'timestamptz' })
   lastActivityAt: Date;
 
+  /** Who wrote the ticket's latest message: 'customer' (waiting for the team) or 'agent' (answered). */
+  @Column({ name: 'last_speaker', type: 'text', nullable: true })
+  lastSpeaker: 'customer' | 'agent' | null;
+
   /** When the customer was told that the idle ticket will close soon. */
   @Column({ name: 'auto_close_warned_at', type: 'timestamptz', nullable: true })
   autoCloseWarnedAt: Date | null;

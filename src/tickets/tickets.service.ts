@@ -213,6 +213,10 @@ export class TicketsService {
   private async append(tx: Tx, ticket: Ticket, customer: Customer, messages: (DraftMessage | IncomingMessage)[]): Promise<void> {
     await this.insertMessages(tx, ticket.id, customer.id, messages);
     await tx.publish('ticket.message', { ticketId: ticket.id, customerId: customer.id });
+    // Written after the auto-close warning: the close is off (the customer spoke last), and the team is told.
+    if (ticket.autoCloseWarnedAt && new Date(ticket.autoCloseWarnedAt) >= new Date(ticket.lastActivityAt)) {
+      await tx.publish('ticket.keptOpen', { ticketId: ticket.id });
+    }
   }
 
   private insertMessages(tx: Tx, ticketId: number, chatId: number, messages: (DraftMessage | IncomingMessage)[]): Promise<void> {

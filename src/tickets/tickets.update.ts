@@ -111,6 +111,22 @@ export class TicketsUpdate {
     await this.closeByCustomer(ctx, Number(ctx.match[1]));
   }
 
+  /** "I still need help" under the auto-close warning. */
+  @Action(/^keep:(\d+)$/)
+  async onKeepButton(@Ctx() ctx: ActionContext): Promise<void> {
+    const from = ctx.from!;
+    const result = await this.conversation.keepOpen(ctx.update.update_id, from.id, Number(ctx.match[1]));
+    if (result.outcome === 'duplicate') return;
+    const language = (await this.tickets.findCustomer(from.id))?.language ?? this.i18n.pick(from.language_code);
+    await this.gateway.answerCallbackQuery(ctx.callbackQuery!.id, this.i18n.t(language, result.outcome === 'kept' ? 'close.kept' : 'close.alreadyClosed'));
+    const message = ctx.callbackQuery?.message;
+    if (message && message.date !== 0) {
+      await this.gateway
+        .call('editMessageReplyMarkup', { chat_id: message.chat.id, message_id: message.message_id, reply_markup: { inline_keyboard: [] } }, { lane: 'customer' })
+        .catch(() => undefined);
+    }
+  }
+
   @On('edited_message')
   async onEdited(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     const edited = ctx.editedMessage;

@@ -7,6 +7,7 @@ import { FloodAndActivity1764000500000 } from './1764000500000-flood-and-activit
 import { WorkLeases1764000600000 } from './1764000600000-work-leases';
 import { TicketNotices1764000700000 } from './1764000700000-ticket-notices';
 import { Retention1764001500000 } from './1764001500000-retention';
+import { LastSpeaker1764001600000 } from './1764001600000-last-speaker';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   WorkLeases1764000600000,
   TicketNotices1764000700000,
   Retention1764001500000,
+  LastSpeaker1764001600000,
 ];

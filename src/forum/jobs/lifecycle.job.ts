@@ -8,6 +8,7 @@ import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { TicketNoticeRepository } from '../../tickets/repositories/ticket-notice.repository';
 import { TicketRepository } from '../../tickets/repositories/ticket.repository';
+import type { Ticket } from '../../tickets/ticket.entity';
 import type { MessageKey } from '../../telegram/i18n/messages';
 import { TOPIC_NAME_MAX } from '../ticket-card';
 import { TopicNotes } from '../topic-notes.service';
@@ -41,6 +42,7 @@ export class LifecycleJob implements OnModuleInit {
   private async run({ ticketId, event, by, agentName }: JobMap['ticket.lifecycle']): Promise<void> {
     const ticket = await this.tickets.find(ticketId);
     if (!ticket) throw new Error(`ticket #${ticketId} does not exist`);
+    if (event === 'kept-open') return this.keptOpen(ticket);
     // The state may have changed again since (closed, then reopened at once): act on the latest only.
     if ((event === 'closed') !== (ticket.status === 'closed')) return;
     const agent = agentName ?? '';
@@ -91,6 +93,21 @@ export class LifecycleJob implements OnModuleInit {
     if (event === 'closed') await this.gateway.call('closeForumTopic', thread, { lane: 'group', key: ticket.id }).catch(tolerate);
     this.logger.log(`ticket #${ticket.id}: topic ${ticket.threadId} ${event}`);
   }
+
+  /** The customer answered the auto-close warning: the team sees it, once per warning. */
+  private async keptOpen(ticket: Ticket): Promise<void> {
+    if (ticket.status !== 'open') return;
+    if (!ticket.threadId) throw new JobDeferred(5, `ticket #${ticket.id} has no topic yet`);
+    const occurrence = `topic:${keptOpenOccurrence(ticket)}`;
+    if (await this.notices.wasSent(ticket.id, occurrence)) return;
+    await this.notes.post(ticket.threadId, 'topic.keptOpen');
+    await persist(() => this.notices.recordSent(ticket.id, occurrence), `ticket #${ticket.id}: kept-open note`, this.logger);
+  }
+}
+
+/** Tells one "still needs help" apart from the next (each follows its own warning). */
+export function keptOpenOccurrence(ticket: Ticket): string {
+  return `kept-open:${new Date(ticket.lastActivityAt).toISOString()}`;
 }
 
 export function formatWindow(ms: number, language: string): string {

@@ -11,6 +11,11 @@ export class TicketLifecycleListener {
     await tx.send('ticket.lifecycle', { ticketId, event: 'closed', by, agentName });
   }
 
+  @OnDomainEvent('ticket.keptOpen')
+  async onKeptOpen({ ticketId }: EventMap['ticket.keptOpen'], tx: Tx): Promise<void> {
+    await tx.send('ticket.lifecycle', { ticketId, event: 'kept-open', by: 'customer' });
+  }
+
   @OnDomainEvent('ticket.reopened')
   async onReopened({ ticketId, by, agentName }: EventMap['ticket.reopened'], tx: Tx): Promise<void> {
     await tx.send('ticket.lifecycle', { ticketId, event: 'reopened', by, agentName });

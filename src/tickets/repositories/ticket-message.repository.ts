@@ -40,10 +40,12 @@ export class TicketMessageRepository {
 
   /**
    * Inserts messages of a ticket; a message already recorded (same chat and id) is left as it is. The
-   * ticket's last activity moves to now.
+   * ticket's last activity moves to now, and its last speaker to the side of the last message.
    */
   async insert(ticketId: number, messages: NewTicketMessage[], db: EntityManager = this.dataSource.manager): Promise<void> {
-    if (messages.length) await db.query(`UPDATE tickets SET last_activity_at = now() WHERE id = $1`, [ticketId]);
+    if (messages.length) {
+      await db.query(`UPDATE tickets SET last_activity_at = now(), last_speaker = $2 WHERE id = $1`, [ticketId, messages[messages.length - 1].direction]);
+    }
     for (const message of messages) {
       await db.query(
         `INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id, reply_to_message_id, entities, author_name)

@@ -95,31 +95,50 @@ export class TicketRepository {
     return reopened.length > 0;
   }
 
-  /** Closes every open ticket idle for longer than `afterSeconds`; returns their ids. Conditional: each closes once. */
+  /**
+   * Closes every open ticket the team answered last that has been idle for longer than `afterSeconds`
+   * and whose customer was warned; returns their ids. A ticket waiting for the team never closes by
+   * itself. Conditional: each closes once, whichever instance sweeps.
+   */
   async closeIdle(afterSeconds: number, db: EntityManager = this.dataSource.manager): Promise<number[]> {
     const rows = await returning<{ id: string }>(
       db,
       `UPDATE tickets t SET status = 'closed', closed_at = now(), closed_by = 'auto', updated_at = now()
-        WHERE t.status = 'open' AND ${LAST_ACTIVITY} < now() - make_interval(secs => $1) RETURNING t.id`,
+        WHERE t.status = 'open' AND t.last_speaker = 'agent' AND ${LAST_ACTIVITY} < now() - make_interval(secs => $1)
+          AND t.auto_close_warned_at >= ${LAST_ACTIVITY}
+        RETURNING t.id`,
       [afterSeconds],
     );
     return rows.map((row) => Number(row.id));
   }
 
   /**
-   * Claims the idle-close warning of every open ticket idle for longer than `warnAtSeconds` and not yet
-   * warned since its last activity; `afterSeconds` is when it will close.
+   * Claims the idle-close warning of every open ticket the team answered last, idle for longer than
+   * `warnAtSeconds` and not yet warned since its last activity; `afterSeconds` is when it will close.
    */
   async claimIdleWarnings(warnAtSeconds: number, afterSeconds: number): Promise<IdleWarning[]> {
     const rows = await returning<{ id: string; customer_id: string; language: Language; left_s: number }>(
       this.dataSource.manager,
       `UPDATE tickets t SET auto_close_warned_at = now()
-        WHERE t.status = 'open' AND ${LAST_ACTIVITY} < now() - make_interval(secs => $1)
+        WHERE t.status = 'open' AND t.last_speaker = 'agent' AND ${LAST_ACTIVITY} < now() - make_interval(secs => $1)
           AND (t.auto_close_warned_at IS NULL OR t.auto_close_warned_at < ${LAST_ACTIVITY})
         RETURNING t.id, t.customer_id, t.language, $2 - EXTRACT(EPOCH FROM (now() - ${LAST_ACTIVITY})) AS left_s`,
       [warnAtSeconds, afterSeconds],
     );
     return rows.map((r) => ({ ticketId: Number(r.id), customerId: Number(r.customer_id), language: r.language, leftSeconds: Number(r.left_s) }));
+  }
+
+  /**
+   * The customer pressed "I still need help" on the warning: the ticket counts as active again (no close
+   * until it has been idle, answered and warned anew). False when it is not their open ticket any more.
+   */
+  async keepOpen(ticketId: number, customerId: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const rows = await returning(
+      db,
+      `UPDATE tickets SET last_activity_at = now(), updated_at = now() WHERE id = $1 AND customer_id = $2 AND status = 'open' RETURNING id`,
+      [ticketId, customerId],
+    );
+    return rows.length > 0;
   }
 
   /** The acknowledgement went out as `messageId` (0: it cannot be, the customer blocked the bot). Recorded once. */
