@@ -12,7 +12,9 @@ import { JobsModule } from './jobs/jobs.module';
 import { PgBossJobQueue } from './jobs/pg-boss.driver';
 import { OperationsModule } from './operations/operations.module';
 import { BotRunner } from './telegram/bot-runner.service';
+import { TelegramGateway } from './telegram/telegram.gateway';
 import { TelegramModule } from './telegram/telegram.module';
+import { TelegramCoreModule } from './telegram/telegram-core.module';
 import { TicketsModule } from './tickets/tickets.module';
 
 /**
@@ -27,6 +29,7 @@ class StartupOrder implements OnApplicationBootstrap, BeforeApplicationShutdown 
   constructor(
     private readonly bot: BotRunner,
     private readonly jobs: PgBossJobQueue,
+    private readonly gateway: TelegramGateway,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -36,6 +39,8 @@ class StartupOrder implements OnApplicationBootstrap, BeforeApplicationShutdown 
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.bot.stop();
+    // Jobs waiting for a send slot (the group may be minutes behind) let go, so stopping takes seconds.
+    this.gateway.shutdown();
     await this.jobs.stop();
   }
 }
@@ -53,6 +58,7 @@ export class AppModule {
         JobsModule,
         AiModule,
         TelegramModule,
+        TelegramCoreModule,
         TicketsModule,
         ForumModule,
         AutoCloseModule,

@@ -56,9 +56,8 @@ export class SlidingWindow {
     return taken;
   }
 
-  /** Answered at `now`; with `spacingMs`, the i-th slot counts from `now + i * spacingMs` (a batch paced as one by one). */
-  settle(slots: Slot[], now: number, spacingMs = 0): void {
-    slots.forEach((slot, i) => (slot.at = now + i * spacingMs));
+  settle(slots: Slot[], now: number): void {
+    for (const slot of slots) slot.at = now;
   }
 
   /** Telegram answered with an error: nothing was sent, the slots are free again. */
@@ -76,6 +75,59 @@ export class SlidingWindow {
   }
 }
 
+/**
+ * Telegram's per-chat pace: a token bucket of `burst` at `perSecond` ("about one a second, short bursts
+ * allowed"), checked against the times of earlier sends: for every earlier send s, the sends since s
+ * plus the new ones must fit `burst + rate × (t − s)`. A send counts from its grant while in flight and
+ * from Telegram's answer once answered (it reached Telegram no later than that), so slow answers do not
+ * let the next sends crowd in behind them. After a burst, the next send goes one interval later.
+ */
+export class PaceBucket {
+  private readonly sends: Slot[] = [];
+
+  constructor(
+    readonly burst: number,
+    private readonly perSecond: number,
+  ) {}
+
+  waitMs(now: number, count = 1): number {
+    this.prune(now);
+    // A batch larger than the burst goes when a full bucket would let it start (Telegram then counts its
+    // debt, which its recorded sends make the next sends wait for).
+    const admit = Math.min(count, this.burst);
+    const perMs = this.perSecond / 1000;
+    const times = this.sends.map((slot) => slot.at).sort((a, b) => b - a);
+    let until = now;
+    // The j-th latest send: it, the j - 1 after it, and the new ones.
+    for (let j = 1; j <= times.length; j++) until = Math.max(until, times[j - 1] + (j + admit - this.burst) / perMs);
+    return until > now ? Math.ceil(until - now) : 0;
+  }
+
+  take(count: number, now: number): Slot[] {
+    const taken = Array.from({ length: count }, () => ({ at: now }));
+    this.sends.push(...taken);
+    return taken;
+  }
+
+  /** Answered: counted from now; refused (nothing was sent): forgotten. */
+  release(slots: Slot[], sent: boolean, now: number): void {
+    for (const slot of slots) {
+      if (sent) slot.at = now;
+      else this.sends.splice(this.sends.indexOf(slot), 1);
+    }
+  }
+
+  get idle(): boolean {
+    return this.sends.length === 0;
+  }
+
+  /** Sends older than the whole history could need no longer limit anything. */
+  private prune(now: number): void {
+    const horizon = now - ((this.sends.length + this.burst + 16) * 1000) / this.perSecond;
+    for (let i = this.sends.length - 1; i >= 0; i--) if (this.sends[i].at <= horizon) this.sends.splice(i, 1);
+  }
+}
+
 /** What a granted send holds until Telegram answered it. */
 export interface SendPermit {
   /** Telegram answered: `sent` true (or the outcome is unknown), the slots count from now; false, they are free again. */
@@ -90,15 +142,8 @@ export interface AcquireOptions {
 }
 
 interface ChatLimits {
-  /**
-   * The chat's pace: `perChatBurst` sends per `perChatBurst / rate` seconds. Never more than a token
-   * bucket of that burst and rate allows (Telegram's "about one a second, short bursts"), and, counted
-   * from answers like the other windows, safe against network delays that would make a bucket's
-   * tokens arrive early.
-   */
-  pace: SlidingWindow;
-  /** 1 / rate: the slots of a batch (copyMessages of ten) count one such step apart, as a bucket's debt would. */
-  paceSpacingMs: number;
+  /** The chat's burst and pace (see PaceBucket). */
+  pace: PaceBucket;
   /** Groups only: the per-minute window. */
   minute?: SlidingWindow;
   blockedUntil: number;
@@ -111,6 +156,7 @@ interface Waiter {
   count: number;
   key?: string | number;
   resolve: (permit: SendPermit) => void;
+  reject: (error: Error) => void;
 }
 
 const LANE_ORDER: Record<Lane, number> = { customer: 0, group: 1 };
@@ -118,7 +164,8 @@ const FORGET_AFTER = 10_000;
 
 /**
  * Hands out send slots so that Telegram's limits are kept before Telegram enforces them: the overall
- * second, each chat's pace and each group's minute as sliding windows.
+ * second and each group's minute as sliding windows, each chat's burst and pace as a bucket, all of
+ * them counted from Telegram's answers.
  * Waiting sends are served by lane (customer-facing first), then key by key in turn (a ticket with fifty
  * copies waiting does not keep a new ticket's topic behind them), then in arrival order; a send that
  * waits only for its own chat never holds up sends to other chats.
@@ -131,6 +178,7 @@ export class SendScheduler {
   private readonly served = new Map<string | number, number>();
   private seq = 0;
   private grants = 0;
+  private closedWith?: () => Error;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -141,10 +189,21 @@ export class SendScheduler {
   }
 
   acquire(chatId: number, lane: Lane, options: AcquireOptions = {}): Promise<SendPermit> {
-    return new Promise((resolve) => {
-      this.waiters.push({ chatId, lane, seq: this.seq++, count: Math.max(1, options.count ?? 1), key: options.key, resolve });
+    if (this.closedWith) return Promise.reject(this.closedWith());
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ chatId, lane, seq: this.seq++, count: Math.max(1, options.count ?? 1), key: options.key, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * The app is stopping: every waiting send gives up with `reason()` (a job's work then comes back later,
+   * here or on another instance), so nothing waits minutes for a slot while the process should exit.
+   */
+  close(reason: () => Error): void {
+    this.closedWith = reason;
+    if (this.timer) clearTimeout(this.timer);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(reason());
   }
 
   /** A 429 for this chat: hold its sends for `seconds`. */
@@ -164,12 +223,10 @@ export class SendScheduler {
     let chat = this.chats.get(chatId);
     if (!chat) {
       const { perChatPerSecond, perChatBurst, perGroupPerMinute } = this.limits;
-      const pace = (perSecond: number) => new SlidingWindow(perChatBurst, (perChatBurst / perSecond) * 1000);
       // Group and supergroup ids are negative; private chats are the user's (positive) id.
       const perSecond = chatId < 0 ? (this.limits.perGroupPerSecond ?? perChatPerSecond) : perChatPerSecond;
       chat = {
-        pace: pace(perSecond),
-        paceSpacingMs: 1000 / perSecond,
+        pace: new PaceBucket(perChatBurst, perSecond),
         minute: chatId < 0 ? new SlidingWindow(perGroupPerMinute, 60_000) : undefined,
         blockedUntil: 0,
       };
@@ -198,7 +255,10 @@ export class SendScheduler {
       const now = this.clock();
       const queue = [...this.waiters].sort((a, b) => this.order(a, b));
       let granted: Waiter | undefined;
+      // A chat's first waiter in order holds that chat's later ones (a batch is not overtaken for ever).
+      const heldChats = new Set<number>();
       for (const waiter of queue) {
+        if (heldChats.has(waiter.chatId)) continue;
         const globalWait = this.global.waitMs(now, waiter.count);
         if (globalWait > 0) {
           // The overall window is full: nobody behind this waiter may take its place.
@@ -208,6 +268,7 @@ export class SendScheduler {
         const chatWait = this.chatWaitMs(this.chat(waiter.chatId), now, waiter.count);
         if (chatWait > 0) {
           nextWake = Math.min(nextWake, chatWait);
+          heldChats.add(waiter.chatId);
           continue;
         }
         granted = waiter;
@@ -226,7 +287,7 @@ export class SendScheduler {
   private grant(waiter: Waiter, now: number): void {
     this.waiters.splice(this.waiters.indexOf(waiter), 1);
     const chat = this.chat(waiter.chatId);
-    const paceSlots = chat.pace.take(waiter.count);
+    const paceSlots = chat.pace.take(waiter.count, now);
     const globalSlots = this.global.take(waiter.count);
     const minuteSlots = chat.minute?.take(waiter.count) ?? [];
     if (waiter.key !== undefined) {
@@ -241,13 +302,12 @@ export class SendScheduler {
         if (sent) {
           const at = this.clock();
           this.global.settle(globalSlots, at);
-          chat.pace.settle(paceSlots, at, chat.paceSpacingMs);
           chat.minute?.settle(minuteSlots, at);
         } else {
           this.global.cancel(globalSlots);
-          chat.pace.cancel(paceSlots);
           chat.minute?.cancel(minuteSlots);
         }
+        chat.pace.release(paceSlots, sent, this.clock());
         this.pump();
       },
     });
@@ -258,7 +318,7 @@ export class SendScheduler {
     if (this.chats.size < FORGET_AFTER) return;
     const now = this.clock();
     for (const [chatId, chat] of this.chats) {
-      if (now >= chat.blockedUntil && chat.pace.waitMs(now, chat.pace.limit) === 0 && !chat.minute?.inUse) this.chats.delete(chatId);
+      if (now >= chat.blockedUntil && chat.pace.waitMs(now, chat.pace.burst) === 0 && !chat.minute?.inUse) this.chats.delete(chatId);
     }
   }
 }

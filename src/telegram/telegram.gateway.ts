@@ -3,6 +3,7 @@ import { Telegram } from 'telegraf';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics.service';
 import type { Opts, Telegram as Methods } from 'telegraf/typings/core/types/typegram';
+import { JobDeferred } from '../jobs/job-queue';
 import { SendScheduler } from './send-scheduler';
 import { TelegramCallError, classifyTelegramError } from './telegram-error';
 
@@ -110,6 +111,14 @@ export class TelegramGateway {
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
+  }
+
+  /**
+   * Stopping: sends still waiting for a slot give up. A job's send is deferred (it comes back, its
+   * retries untouched); an update's is not confirmed and is handled again after the restart.
+   */
+  shutdown(): void {
+    this.scheduler.close(() => new JobDeferred(2, 'the app is shutting down; this send waits for the next start'));
   }
 
   /** Called whenever Telegram says the bot has no access to a group (removed, demoted, missing a right). */
