@@ -1,4 +1,5 @@
 import type { CallRecord, TgMessage } from '../src/sandbox/emulator';
+import { TOPIC_ICON_STICKERS } from '../src/sandbox/emulator/methods/topics';
 import { TestDesk, ackFor, chooseCategory, startDesk } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
@@ -176,4 +177,43 @@ describe('pacing against the enforced limits', () => {
       `pacing: ${counted.length} group messages in ${posts.length} calls; the first 20 within ${counted[19] - counted[0]} ms; the 21st ${counted[20] - posts[0].finishedAt!} ms after the first was answered\n`,
     );
   }, 240_000);
+});
+
+/** The topic's icon tells who needs to act, and changes only when that changes. */
+describe('topic status icons', () => {
+  let desk: TestDesk;
+
+  beforeAll(async () => {
+    desk = await startDesk();
+  });
+  afterAll(() => desk?.close());
+
+  it('opens with "waiting", turns "answered" after the answer, back to "waiting" once for a burst, "closed" with the close', async () => {
+    const { emu } = desk;
+    const iconOf = (emoji: string) => TOPIC_ICON_STICKERS.find((s) => s.emoji.replace(/\uFE0F/g, '') === emoji)!.custom_emoji_id;
+    const user = emu.createUser({ first_name: 'Ivy', language_code: 'en' });
+    const agent = emu.createAgent({ first_name: 'Olga' });
+    await chooseCategory(emu, user);
+    emu.userSendText(user.id, 'icon please');
+    const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(' · icon please')), { what: 'the topic' });
+    const thread = topic.message_thread_id;
+    const current = () => emu.topics().find((t) => t.message_thread_id === thread)!;
+    const iconEdits = () => emu.callRecords('editForumTopic').filter((c) => c.ok !== false && c.params.message_thread_id === thread && c.params.icon_custom_emoji_id);
+    expect(current().icon_custom_emoji_id).toBe(iconOf('❗'));
+    await emu.waitFor(() => topicMessages(emu, thread).find((m) => m.text === 'icon please'), { what: 'the copy' });
+    expect(iconEdits()).toHaveLength(0);
+
+    emu.agentSend(agent.id, { threadId: thread, text: 'on it' });
+    await emu.waitFor(() => (current().icon_custom_emoji_id === iconOf('💬') ? true : undefined), { what: 'the answered icon' });
+
+    for (let i = 1; i <= 5; i++) emu.userSendText(user.id, `more ${i}`);
+    await emu.waitFor(() => (topicMessages(emu, thread).filter((m) => /^more /.test(m.text ?? '')).length === 5 ? true : undefined), { what: 'the five copies' });
+    await emu.waitFor(() => (current().icon_custom_emoji_id === iconOf('❗') ? true : undefined), { what: 'the waiting icon again' });
+
+    emu.agentSend(agent.id, { threadId: thread, text: '/close' });
+    await emu.waitFor(() => (current().closed && current().icon_custom_emoji_id === iconOf('✅') ? true : undefined), { what: 'the closed icon' });
+    // Answered, waiting, closed (the last in the same call as the close's rename): three changes for seven events.
+    expect(iconEdits().map((c) => c.params.icon_custom_emoji_id)).toEqual([iconOf('💬'), iconOf('❗'), iconOf('✅')]);
+    expect(iconEdits()[2].params.name).toMatch(/^✅ /);
+  });
 });

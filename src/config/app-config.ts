@@ -8,6 +8,10 @@ export type BotMode = 'polling' | 'webhook';
 export type AiAnswerMode = 'off' | 'draft' | 'auto';
 
 /** The one typed configuration object, built once at boot from the environment (and `.env`). */
+/** What a ticket's topic shows at a glance: the customer spoke last, an agent did, or it is closed. */
+export type TopicStatus = 'waiting' | 'answered' | 'closed';
+export const TOPIC_STATUSES: readonly TopicStatus[] = ['waiting', 'answered', 'closed'];
+
 export interface AppConfig {
   botToken: string;
   supportChatId: number;
@@ -36,6 +40,8 @@ export interface AppConfig {
   /** How long a new topic waits, from the ticket's creation, for its AI title before the provisional one is used. */
   aiTitleBudgetMs: number;
   aiAnswerMode: AiAnswerMode;
+  /** Topic icons by ticket status (emoji of Telegram's topic icon set); null: no status icons. */
+  topicIcons: Record<TopicStatus, string> | null;
   /** The folder of Markdown files the AI answers from. */
   knowledgeDir: string;
   jobConcurrency: number;
@@ -165,6 +171,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
   const openaiTimeoutMs = millis('OPENAI_TIMEOUT_MS', '15000', 500, 600_000);
   const aiTitleBudgetMs = millis('AI_TITLE_BUDGET_MS', '1500', 0, 30_000);
+  const iconsRaw = str('TOPIC_ICONS', 'waiting=❗️,answered=💬,closed=✅');
+  let topicIcons: Record<TopicStatus, string> | null = null;
+  if (iconsRaw.toLowerCase() !== 'off') {
+    const pairs = iconsRaw.split(',').map((part) => part.split('=').map((x) => x.trim()));
+    const icons = Object.fromEntries(pairs) as Record<string, string>;
+    if (pairs.some((pair) => pair.length !== 2 || !pair[1]) || TOPIC_STATUSES.some((status) => !icons[status]) || pairs.length !== TOPIC_STATUSES.length) {
+      problems.push(`TOPIC_ICONS must be "waiting=<emoji>,answered=<emoji>,closed=<emoji>" (icons of Telegram's topic set) or off, got "${iconsRaw}"`);
+    } else {
+      topicIcons = icons as Record<TopicStatus, string>;
+    }
+  }
   const aiAnswerMode = str('AI_ANSWER_MODE', 'draft').toLowerCase();
   if (!['off', 'draft', 'auto'].includes(aiAnswerMode)) problems.push(`AI_ANSWER_MODE must be one of off, draft, auto, got "${aiAnswerMode}"`);
   const openaiBaseUrl = str('OPENAI_BASE_URL', 'https://api.openai.com/v1').replace(/\/+$/, '');
@@ -233,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     openaiTimeoutMs,
     aiTitleBudgetMs,
     aiAnswerMode: aiAnswerMode as AiAnswerMode,
+    topicIcons,
     knowledgeDir,
     jobConcurrency,
     dbPoolSize,

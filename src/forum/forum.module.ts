@@ -15,6 +15,7 @@ import { FORUM_LISTENERS } from './listeners';
 import { SyncSweeper } from './sync-sweeper.service';
 import { TicketCards } from './ticket-cards.service';
 import { TopicAdoption } from './topic-adoption.service';
+import { TopicStatusService } from './topic-status.service';
 import { TopicNotes } from './topic-notes.service';
 
 /**
@@ -23,7 +24,7 @@ import { TopicNotes } from './topic-notes.service';
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule, MetricsModule],
-  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicAdoption, TopicNotes, GroupAccess, ForumUpdate],
+  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicStatusService, TopicAdoption, TopicNotes, GroupAccess, ForumUpdate],
   exports: [TopicNotes, GroupAccess],
 })
 export class ForumModule {}

@@ -65,7 +65,11 @@ export class SyncSweeper implements OnApplicationBootstrap {
       {
         job: 'ticket.sync',
         find: async (skip) => {
-          const ids = [...(await this.topics.withoutTopic(minAgeSeconds, BATCH, skip)), ...(await this.messages.ticketsWithPending('customer', minAgeSeconds, BATCH, skip))];
+          const ids = [
+            ...(await this.topics.withoutTopic(minAgeSeconds, BATCH, skip)),
+            ...(await this.messages.ticketsWithPending('customer', minAgeSeconds, BATCH, skip)),
+            ...(await this.topics.iconStale(minAgeSeconds, BATCH, skip)),
+          ];
           return [...new Set(ids)].slice(0, BATCH);
         },
       },

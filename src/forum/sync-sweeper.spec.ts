@@ -7,13 +7,14 @@ import { SyncSweeper, sweepBackoffMs } from './sync-sweeper.service';
 
 describe('SyncSweeper', () => {
   const setup = (pending: () => number[]) => {
-    const topics = mockOf<TopicRepository>('withoutTopic');
+    const topics = mockOf<TopicRepository>('withoutTopic', 'iconStale');
     const messages = mockOf<TicketMessageRepository>('ticketsWithPending');
     const tickets = mockOf<TicketRepository>('unacknowledged');
     const jobs = mockOf<JobQueue>('send');
     // Ticket work still pending, as the database would answer: everything pending and not skipped.
     topics.withoutTopic.mockImplementation(async (_age, _limit, skip = []) => pending().filter((id) => !skip.includes(id)));
     messages.ticketsWithPending.mockResolvedValue([]);
+    topics.iconStale.mockResolvedValue([]);
     tickets.unacknowledged.mockResolvedValue([]);
     jobs.send.mockResolvedValue(undefined);
     const sweeper = new SyncSweeper(tickets, topics, messages, jobs);

@@ -83,6 +83,10 @@ export class Ticket {
   @Column({ name: 'last_speaker', type: 'text', nullable: true })
   lastSpeaker: 'customer' | 'agent' | null;
 
+  /** The status the topic's icon shows now (see TopicStatusService). */
+  @Column({ name: 'topic_icon', type: 'text', nullable: true })
+  topicIcon: 'waiting' | 'answered' | 'closed' | null;
+
   /** When the customer was told that the idle ticket will close soon. */
   @Column({ name: 'auto_close_warned_at', type: 'timestamptz', nullable: true })
   autoCloseWarnedAt: Date | null;

@@ -181,11 +181,12 @@ export class MediumContext {
         overrides.createdAt ?? null,
       ],
     );
-    // As the app does when it records a message: the ticket's last activity moves with it.
-    await this.sql(`UPDATE tickets SET last_activity_at = GREATEST(last_activity_at, COALESCE($2::timestamptz, now())) WHERE id = $1`, [
-      ticket.id,
-      overrides.createdAt ?? null,
-    ]);
+    // As the app does when it records a message: the ticket's last activity and last speaker move with it.
+    await this.sql(
+      `UPDATE tickets SET last_speaker = CASE WHEN COALESCE($2::timestamptz, now()) >= last_activity_at THEN $3 ELSE last_speaker END,
+                          last_activity_at = GREATEST(last_activity_at, COALESCE($2::timestamptz, now())) WHERE id = $1`,
+      [ticket.id, overrides.createdAt ?? null, direction],
+    );
     return (await this.messages.find(Number(row.id)))!;
   }
 

@@ -253,9 +253,17 @@ describe('tickets against PostgreSQL', () => {
       await own?.close();
     });
 
-    it('closes only open tickets idle past the limit, each only once', async () => {
+    it('closes only open tickets the team answered, warned and idle past the limit, each only once', async () => {
       const idle = await own.newTicket({ createdAt: ago(3 * HOUR) });
       await own.newMessage(idle, { createdAt: ago(2 * HOUR) });
+      await own.newMessage(idle, { direction: 'agent', createdAt: ago(2 * HOUR - MINUTE) });
+      await own.sql(`UPDATE tickets SET auto_close_warned_at = now() - interval '30 minutes' WHERE id = $1`, [idle.id]);
+      // Waiting for the team (the customer spoke last) or never warned: left open, however long idle.
+      const waiting = await own.newTicket({ createdAt: ago(3 * HOUR) });
+      await own.newMessage(waiting, { createdAt: ago(2 * HOUR) });
+      await own.sql(`UPDATE tickets SET auto_close_warned_at = now() - interval '30 minutes' WHERE id = $1`, [waiting.id]);
+      const unwarned = await own.newTicket({ createdAt: ago(3 * HOUR) });
+      await own.newMessage(unwarned, { direction: 'agent', createdAt: ago(2 * HOUR) });
       const recentMessage = await own.newTicket({ createdAt: ago(3 * HOUR) });
       await own.newMessage(recentMessage, { createdAt: ago(2 * HOUR) });
       await own.newMessage(recentMessage, { direction: 'agent', createdAt: ago(10 * MINUTE) });
@@ -267,7 +275,7 @@ describe('tickets against PostgreSQL', () => {
       await expect(own.tickets.closeIdle(HOUR / 1000)).resolves.toEqual([]);
 
       expect(await own.tickets.find(idle.id)).toMatchObject({ status: 'closed', closedBy: 'auto' });
-      for (const ticket of [recentMessage, reopened, fresh]) expect(await own.tickets.find(ticket.id)).toMatchObject({ status: 'open' });
+      for (const ticket of [recentMessage, reopened, fresh, waiting, unwarned]) expect(await own.tickets.find(ticket.id)).toMatchObject({ status: 'open' });
       expect(await own.tickets.find(alreadyClosed.id)).toMatchObject({ status: 'closed', closedBy: 'agent' });
     });
   });

@@ -14,6 +14,7 @@ import { TicketMessage } from '../../tickets/ticket-message.entity';
 import { Ticket } from '../../tickets/ticket.entity';
 import { albumRuns, settledAlbum } from '../albums';
 import { TopicNotes } from '../topic-notes.service';
+import { TopicStatusService } from '../topic-status.service';
 import { persist } from '../../database/persist';
 
 /**
@@ -36,6 +37,7 @@ export class DeliverJob implements OnModuleInit {
     private readonly i18n: I18n,
     private readonly conversation: ConversationService,
     private readonly notes: TopicNotes,
+    private readonly status: TopicStatusService,
   ) {}
 
   onModuleInit(): void {
@@ -43,7 +45,11 @@ export class DeliverJob implements OnModuleInit {
       this.leases.whileLeased(
         LEASES.deliver,
         ticketId,
-        () => this.deliver(ticketId),
+        async () => {
+          await this.deliver(ticketId);
+          // The team answered: the topic's icon says so (once, after the answers went).
+          await this.status.sync(ticketId);
+        },
         () => this.messages.hasPending(ticketId, 'agent'),
       ),
     );

@@ -12,6 +12,8 @@ import type { Ticket } from '../../tickets/ticket.entity';
 import type { MessageKey } from '../../telegram/i18n/messages';
 import { TOPIC_NAME_MAX } from '../ticket-card';
 import { TopicNotes } from '../topic-notes.service';
+import { TopicStatusService, topicStatusOf } from '../topic-status.service';
+import { TopicRepository } from '../../tickets/repositories/topic.repository';
 
 /** Closed topics show it in the topic list. */
 const CLOSED_MARK = '✅ ';
@@ -33,6 +35,8 @@ export class LifecycleJob implements OnModuleInit {
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
     private readonly notes: TopicNotes,
+    private readonly status: TopicStatusService,
+    private readonly topics: TopicRepository,
   ) {}
 
   onModuleInit(): void {
@@ -89,7 +93,11 @@ export class LifecycleJob implements OnModuleInit {
     }
     const title = ticket.title ?? `#${ticket.id}`;
     const name = event === 'closed' ? truncate(CLOSED_MARK + title, TOPIC_NAME_MAX) : title;
-    await this.gateway.call('editForumTopic', { ...thread, name }, { lane: 'group', key: ticket.id }).catch(tolerate);
+    // The status icon changes in the same call as the name.
+    const status = topicStatusOf(ticket);
+    const icon = ticket.topicIcon !== status ? await this.status.iconFor(status) : undefined;
+    await this.gateway.call('editForumTopic', { ...thread, name, ...(icon ? { icon_custom_emoji_id: icon } : {}) }, { lane: 'group', key: ticket.id }).catch(tolerate);
+    if (icon) await persist(() => this.topics.recordIcon(ticket.id, status), `ticket #${ticket.id}: topic icon`, this.logger);
     if (event === 'closed') await this.gateway.call('closeForumTopic', thread, { lane: 'group', key: ticket.id }).catch(tolerate);
     this.logger.log(`ticket #${ticket.id}: topic ${ticket.threadId} ${event}`);
   }

@@ -18,6 +18,7 @@ import { albumRuns, copyBatches, settledAlbum } from '../albums';
 import { CardWithMessage, cardWithMessage } from '../card-message';
 import { TOPIC_NAME_MAX, provisionalTitle } from '../ticket-card';
 import { TicketCards } from '../ticket-cards.service';
+import { TopicStatusService } from '../topic-status.service';
 import { truncate } from '../../telegram/html';
 import { TopicAdoption } from '../topic-adoption.service';
 import { TopicNotes } from '../topic-notes.service';
@@ -63,6 +64,7 @@ export class TicketSyncJob implements OnModuleInit {
     private readonly adoption: TopicAdoption,
     private readonly notes: TopicNotes,
     private readonly cards: TicketCards,
+    private readonly status: TopicStatusService,
   ) {}
 
   onModuleInit(): void {
@@ -96,7 +98,10 @@ export class TicketSyncJob implements OnModuleInit {
           ticket = await this.postCard(ticket);
           if (recreated) await this.notes.post(ticket.threadId!, 'topic.recreated');
         }
-        return await this.copyPending(ticket);
+        const turn = await this.copyPending(ticket);
+        // The customer spoke last: the topic's icon says it waits for the team (once, after the copies).
+        if (turn === 'done') await this.status.sync(ticket.id);
+        return turn;
       } catch (error) {
         if (!(error instanceof TelegramCallError) || attempt > 0) throw error;
         if (error.kind === 'thread-gone') {
@@ -147,6 +152,7 @@ export class TicketSyncJob implements OnModuleInit {
       return this.load(ticket.id);
     }
     // The name is the customer's words (or the AI's summary of them): debug only.
+    if (topic.icon_custom_emoji_id) await persist(() => this.topics.recordIcon(ticket.id, 'waiting'), `ticket #${ticket.id}: topic icon`, this.logger);
     this.logger.log(`ticket #${ticket.id}: topic ${topic.message_thread_id} created`);
     this.logger.debug(`ticket #${ticket.id}: topic ${topic.message_thread_id} is named "${topic.name}"`);
     await this.titles.topicCreated(ticket.id, topic.name);
@@ -156,7 +162,10 @@ export class TicketSyncJob implements OnModuleInit {
   /** createForumTopic, with the request recorded before it (a crash hides the outcome: see createTopic). */
   private async requestTopic(ticket: Ticket, name: string) {
     await this.topics.markRequested(ticket.id);
-    return this.gateway.createForumTopic(this.config.supportChatId, name, { key: ticket.id }).catch(async (error: unknown) => {
+    // Born with the "waiting for the team" icon: no second message for it.
+    const icon = await this.status.iconFor('waiting');
+    const request = { chat_id: this.config.supportChatId, name, ...(icon ? { icon_custom_emoji_id: icon } : {}) };
+    return this.gateway.call('createForumTopic', request, { lane: 'group', key: ticket.id }).catch(async (error: unknown) => {
       if (error instanceof TelegramCallError && error.answered) await this.topics.clearRequest(ticket.id);
       throw error;
     });

@@ -66,9 +66,30 @@ export class TopicRepository {
     });
   }
 
+  /**
+   * Open tickets whose topic icon does not show their status (two jobs crossed: an answer's and a new
+   * message's), quiet for `minAgeSeconds`: the sweeper has their sync set it right.
+   */
+  async iconStale(minAgeSeconds: number, limit: number, skip: number[] = []): Promise<number[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM tickets
+        WHERE status = 'open' AND thread_id IS NOT NULL AND topic_icon IS NOT NULL
+          AND topic_icon IS DISTINCT FROM (CASE WHEN last_speaker = 'agent' THEN 'answered' ELSE 'waiting' END)
+          AND last_activity_at < now() - make_interval(secs => $1) AND id <> ALL($3::bigint[])
+        LIMIT $2`,
+      [minAgeSeconds, limit, skip],
+    );
+    return rows.map((row) => Number(row.id));
+  }
+
+  /** The topic's icon now shows `status`. */
+  async recordIcon(ticketId: number, status: string): Promise<void> {
+    await this.dataSource.query(`UPDATE tickets SET topic_icon = $2 WHERE id = $1`, [ticketId, status]);
+  }
+
   /** The topic was deleted: the ticket has none until a new one is created. */
   async forget(ticketId: number): Promise<void> {
-    await this.dataSource.query(`UPDATE tickets SET thread_id = NULL, card_message_id = NULL WHERE id = $1`, [ticketId]);
+    await this.dataSource.query(`UPDATE tickets SET thread_id = NULL, card_message_id = NULL, topic_icon = NULL WHERE id = $1`, [ticketId]);
   }
 
   /** The topic was renamed to `title`, if it is still the topic `threadId`. */

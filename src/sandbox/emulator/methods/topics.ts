@@ -116,8 +116,35 @@ export const topicMethods: MethodSpec[] = [
       return true;
     },
   },
-  { name: 'getForumTopicIconStickers', handler: () => [] },
+  { name: 'getForumTopicIconStickers', handler: () => TOPIC_ICON_STICKERS },
 ];
+
+/** A part of Telegram's set of topic icons (its custom emoji ids are this emulator's own). */
+export const TOPIC_ICON_STICKERS = (
+  [
+    ['📰', '5434144690511290129'],
+    ['💡', '5312536423851630001'],
+    ['⚡️', '5312016608254762256'],
+    ['❗️', '5379748062124056162'],
+    ['❓', '5377316857231450742'],
+    ['💬', '5417915203100613993'],
+    ['🔥', '5312241539987020022'],
+    ['✅', '5237699328843200968'],
+    ['☑️', '5238156910363950406'],
+    ['📝', '5373251851074415873'],
+  ] as const
+).map(([emoji, id]) => ({
+  file_id: `topic-icon-${id}`,
+  file_unique_id: `topic-icon-${id}`,
+  type: 'custom_emoji',
+  width: 512,
+  height: 512,
+  is_animated: false,
+  is_video: false,
+  emoji,
+  set_name: 'Topics',
+  custom_emoji_id: id,
+}));
 
 export function deleteTopic(world: World, rec: ChatRecord, topic: TopicRecord): void {
   topic.deleted = true;
