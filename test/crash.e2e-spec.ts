@@ -54,6 +54,7 @@ describe('crash safety (built app, SIGKILL)', () => {
       PORT: '0',
       RATE_LIMIT_GROUP_PER_MINUTE: '6000',
       RATE_LIMIT_GROUP_PER_SECOND: '100',
+      RATE_LIMIT_CHAT_BURST: '50',
       RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
     };
   }, 180_000);

@@ -124,6 +124,7 @@ describe('pacing against the enforced limits', () => {
       env: {
         RATE_LIMIT_GLOBAL_PER_SECOND: String(limits.globalPerSecond),
         RATE_LIMIT_CHAT_PER_SECOND: String(limits.perChatPerSecond),
+        RATE_LIMIT_CHAT_BURST: String(limits.perChatBurst),
         RATE_LIMIT_GROUP_PER_SECOND: String(limits.perGroupPerSecond),
         RATE_LIMIT_GROUP_PER_MINUTE: String(limits.perGroupPerMinute),
       },

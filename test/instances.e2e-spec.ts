@@ -104,6 +104,7 @@ describe('two webhook instances on a stock PostgreSQL, one of them killed', () =
         PORT: String(port),
         RATE_LIMIT_GROUP_PER_MINUTE: '6000',
         RATE_LIMIT_GROUP_PER_SECOND: '100',
+        RATE_LIMIT_CHAT_BURST: '50',
         RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
         LOG_LEVEL: 'warn',
       });

@@ -48,7 +48,7 @@ export interface AppConfig {
   /** Connections of this instance's database pool (pg-boss and the polling lock add 5). */
   dbPoolSize: number;
   /** Outbound limits kept by the gateway (Telegram's: 30/s overall, 1/s per chat, 20/min per group). */
-  rateLimits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerSecond: number; perGroupPerMinute: number };
+  rateLimits: { globalPerSecond: number; perChatPerSecond: number; perChatBurst: number; perGroupPerSecond: number; perGroupPerMinute: number };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** JSON lines (production) or readable lines (development). */
   logFormat: 'json' | 'pretty';
@@ -158,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const rateLimits = {
     globalPerSecond: rate('RATE_LIMIT_GLOBAL_PER_SECOND', '30'),
     perChatPerSecond: rate('RATE_LIMIT_CHAT_PER_SECOND', '1'),
+    perChatBurst: Math.max(1, Math.floor(rate('RATE_LIMIT_CHAT_BURST', '3'))),
     perGroupPerSecond: rate('RATE_LIMIT_GROUP_PER_SECOND', str('RATE_LIMIT_CHAT_PER_SECOND', '1')),
     perGroupPerMinute: rate('RATE_LIMIT_GROUP_PER_MINUTE', '20'),
   };

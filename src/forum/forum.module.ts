@@ -5,6 +5,7 @@ import { DatabaseModule } from '../database/database.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { ForumUpdate } from './forum.update';
+import { DeskCommands } from './desk-commands.service';
 import { GroupAccess } from './group-access.service';
 import { DeliverJob } from './jobs/deliver.job';
 import { EditJob } from './jobs/edit.job';
@@ -24,7 +25,7 @@ import { TopicNotes } from './topic-notes.service';
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule, MetricsModule],
-  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicStatusService, TopicAdoption, TopicNotes, GroupAccess, ForumUpdate],
+  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicStatusService, TopicAdoption, TopicNotes, GroupAccess, DeskCommands, ForumUpdate],
   exports: [TopicNotes, GroupAccess],
 })
 export class ForumModule {}

@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { MessageKey } from '../telegram/i18n/messages';
 import { ConversationService } from '../tickets/conversation.service';
 import { messageKind, toIncoming } from '../tickets/incoming-message';
+import { DeskCommands } from './desk-commands.service';
 import { GroupAccess } from './group-access.service';
 import { TopicAdoption } from './topic-adoption.service';
 import { TopicNotes } from './topic-notes.service';
@@ -14,6 +15,8 @@ type NextFn = () => Promise<void>;
 
 const CLOSE = /^\/close(@\w+)?\s*$/i;
 const REOPEN = /^\/reopen(@\w+)?\s*$/i;
+/** Desk-wide commands, in any topic including General. */
+const OPEN = /^\/open(@\w+)?(?:\s+(\d{1,4}))?\s*$/i;
 /** Internal notes stay in the topic: "// text" or "/note text". */
 const NOTE = /^(\/\/|\/note(@\w+)?(\s|$))/i;
 
@@ -32,6 +35,7 @@ export class ForumUpdate {
     private readonly conversation: ConversationService,
     private readonly notes: TopicNotes,
     private readonly access: GroupAccess,
+    private readonly desk: DeskCommands,
   ) {}
 
   /** The bot's own membership in the support group changed: removed or demoted pauses group work, admin again resumes it. */
@@ -57,8 +61,10 @@ export class ForumUpdate {
       return;
     }
     const threadId = message.is_topic_message ? message.message_thread_id : undefined;
-    if (!threadId || !message.from || message.from.is_bot || !messageKind(message)) return;
     const text = 'text' in message ? message.text.trim() : '';
+    const open = OPEN.exec(text);
+    if (open && message.from && !message.from.is_bot) return this.desk.open(message, threadId, Number(open[2] ?? 1));
+    if (!threadId || !message.from || message.from.is_bot || !messageKind(message)) return;
     const agent = message.from.first_name;
     if (NOTE.test(text)) return;
     if (CLOSE.test(text)) {

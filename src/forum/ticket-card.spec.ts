@@ -37,6 +37,12 @@ describe('ticketCard', () => {
     ]);
   });
 
+  it('tells a returning customer’s earlier tickets and last rating', () => {
+    const card = ticketCard(i18n, 'en', ticket, { id: 8, firstName: 'Ann', lastName: null, username: 'ann' } as Customer, 'Other', { tickets: 3, lastRating: 4 });
+    expect(card.text.split('\n').at(-1)).toBe('Earlier tickets: 3 · last rating: ★★★★☆');
+    expect(ticketCard(i18n, 'en', ticket, { id: 8, firstName: 'Ann', lastName: null, username: 'ann' } as Customer, 'Other').text).not.toContain('Earlier');
+  });
+
   it('says so when the customer has no username', () => {
     const card = ticketCard(i18n, 'en', ticket, { id: 8, firstName: 'Ann', lastName: 'Lee', username: null } as Customer, 'Other');
     expect(card.text).toContain('Ann Lee · no username · id 8');

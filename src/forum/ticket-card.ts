@@ -1,6 +1,7 @@
 import type { Language } from '../config/app-config';
 import { FormattedText, FormattedTextBuilder, plainFromHtml } from '../telegram/formatted-text';
 import { oneLine, truncate } from '../telegram/html';
+import { stars } from '../tickets/rating';
 import type { I18n } from '../telegram/i18n/i18n.service';
 import type { MessageKey } from '../telegram/i18n/messages';
 import type { Customer } from '../tickets/customer.entity';
@@ -22,7 +23,14 @@ export function provisionalTitle(ticket: Ticket, categoryLabel: string, firstTex
  * The head of a topic: who the customer is and what the ticket is about, as a text with entities so the
  * customer's first message can follow it in the same message with its own formatting intact.
  */
-export function ticketCard(i18n: I18n, language: Language, ticket: Ticket, customer: Customer, categoryLabel: string): FormattedText {
+export function ticketCard(
+  i18n: I18n,
+  language: Language,
+  ticket: Ticket,
+  customer: Customer,
+  categoryLabel: string,
+  history: { tickets: number; lastRating: number | null } = { tickets: 0, lastRating: null },
+): FormattedText {
   const t = (key: MessageKey, params?: Record<string, string | number>) => plainFromHtml(i18n.t(language, key, params));
   const name = [customer.firstName, customer.lastName].filter(Boolean).join(' ') || String(customer.id);
   const card = new FormattedTextBuilder()
@@ -32,10 +40,16 @@ export function ticketCard(i18n: I18n, language: Language, ticket: Ticket, custo
     .add(' · ');
   if (customer.username) card.add(`@${customer.username}`);
   else card.add(t('card.noUsername'), { type: 'italic' });
-  return card
+  card
     .add(' · id ')
     .add(String(customer.id), { type: 'code' })
     .add(`\n${t('card.language')}: ${plainFromHtml(i18n.t(ticket.language, 'language.name'))}`)
-    .add(`\n${t('card.category')}: ${categoryLabel}`)
-    .build();
+    .add(`\n${t('card.category')}: ${categoryLabel}`);
+  // A returning customer: how many tickets before, and how they rated the last one they rated.
+  if (history.tickets > 0) {
+    card.add(`\n${t('card.history')}: ${history.tickets}`);
+    const rating = history.lastRating;
+    if (rating) card.add(` · ${t('card.lastRating')}: ${stars(rating)}`);
+  }
+  return card.build();
 }

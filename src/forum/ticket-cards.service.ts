@@ -4,6 +4,7 @@ import { FormattedText } from '../telegram/formatted-text';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { CategoryCatalog } from '../tickets/category-catalog.service';
 import { CustomerRepository } from '../tickets/repositories/customer.repository';
+import { TicketRepository } from '../tickets/repositories/ticket.repository';
 import type { Ticket } from '../tickets/ticket.entity';
 import { ticketCard } from './ticket-card';
 
@@ -15,12 +16,14 @@ export class TicketCards {
     private readonly customers: CustomerRepository,
     private readonly catalog: CategoryCatalog,
     private readonly i18n: I18n,
+    private readonly tickets: TicketRepository,
   ) {}
 
   async of(ticket: Ticket): Promise<FormattedText> {
     const customer = await this.customers.find(ticket.customerId);
     if (!customer) throw new Error(`ticket #${ticket.id}: customer ${ticket.customerId} does not exist`);
     const language = this.config.supportLanguage;
-    return ticketCard(this.i18n, language, ticket, customer, this.catalog.label(language, ticket.category, ticket.subcategory));
+    const history = await this.tickets.historyOf(ticket.customerId, ticket.id);
+    return ticketCard(this.i18n, language, ticket, customer, this.catalog.label(language, ticket.category, ticket.subcategory), history);
   }
 }

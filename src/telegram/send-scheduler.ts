@@ -77,13 +77,16 @@ export class SlidingWindow {
 
 /**
  * Telegram's per-chat pace: a token bucket of `burst` at `perSecond` ("about one a second, short bursts
- * allowed"), checked against the times of earlier sends: for every earlier send s, the sends since s
- * plus the new ones must fit `burst + rate × (t − s)`. A send counts from its grant while in flight and
- * from Telegram's answer once answered (it reached Telegram no later than that), so slow answers do not
- * let the next sends crowd in behind them. After a burst, the next send goes one interval later.
+ * allowed"), checked against the answer times of earlier sends. For every earlier send s, the sends
+ * since s plus the new ones must fit `burst + rate × (t − s)`; sends still in flight may reach Telegram
+ * at any moment, so together with the new ones they must fit the burst. Safe whatever the network's
+ * delay (requests bunched on the way would otherwise meet 429s), and as quick as a bucket: after a
+ * burst, the next send goes one interval after the last answer.
  */
 export class PaceBucket {
-  private readonly sends: Slot[] = [];
+  /** Answer times of recent sends, oldest first. */
+  private settled: number[] = [];
+  private inFlight = 0;
 
   constructor(
     readonly burst: number,
@@ -91,40 +94,38 @@ export class PaceBucket {
   ) {}
 
   waitMs(now: number, count = 1): number {
-    this.prune(now);
     // A batch larger than the burst goes when a full bucket would let it start (Telegram then counts its
-    // debt, which its recorded sends make the next sends wait for).
+    // debt, which its recorded answers make the next sends wait for).
     const admit = Math.min(count, this.burst);
+    if (this.inFlight && this.inFlight + admit > this.burst) return Infinity;
+    this.prune(now);
     const perMs = this.perSecond / 1000;
-    const times = this.sends.map((slot) => slot.at).sort((a, b) => b - a);
     let until = now;
-    // The j-th latest send: it, the j - 1 after it, and the new ones.
-    for (let j = 1; j <= times.length; j++) until = Math.max(until, times[j - 1] + (j + admit - this.burst) / perMs);
+    // The j-th latest answer: it and the j - 1 after it, those in flight, and the new ones.
+    for (let j = 1; j <= this.settled.length; j++) {
+      until = Math.max(until, this.settled[this.settled.length - j] + (j + this.inFlight + admit - this.burst) / perMs);
+    }
     return until > now ? Math.ceil(until - now) : 0;
   }
 
-  take(count: number, now: number): Slot[] {
-    const taken = Array.from({ length: count }, () => ({ at: now }));
-    this.sends.push(...taken);
-    return taken;
+  take(count: number): void {
+    this.inFlight += count;
   }
 
   /** Answered: counted from now; refused (nothing was sent): forgotten. */
-  release(slots: Slot[], sent: boolean, now: number): void {
-    for (const slot of slots) {
-      if (sent) slot.at = now;
-      else this.sends.splice(this.sends.indexOf(slot), 1);
-    }
+  release(count: number, sent: boolean, now: number): void {
+    this.inFlight = Math.max(0, this.inFlight - count);
+    if (sent) for (let i = 0; i < count; i++) this.settled.push(now);
   }
 
   get idle(): boolean {
-    return this.sends.length === 0;
+    return this.inFlight === 0 && this.settled.length === 0;
   }
 
-  /** Sends older than the whole history could need no longer limit anything. */
+  /** Answers older than the whole history could need no longer limit anything. */
   private prune(now: number): void {
-    const horizon = now - ((this.sends.length + this.burst + 16) * 1000) / this.perSecond;
-    for (let i = this.sends.length - 1; i >= 0; i--) if (this.sends[i].at <= horizon) this.sends.splice(i, 1);
+    const horizon = now - ((this.settled.length + this.inFlight + this.burst + 16) * 1000) / this.perSecond;
+    while (this.settled.length && (this.settled[0] <= horizon || this.settled.length > 4 * this.burst + 64)) this.settled.shift();
   }
 }
 
@@ -287,7 +288,7 @@ export class SendScheduler {
   private grant(waiter: Waiter, now: number): void {
     this.waiters.splice(this.waiters.indexOf(waiter), 1);
     const chat = this.chat(waiter.chatId);
-    const paceSlots = chat.pace.take(waiter.count, now);
+    chat.pace.take(waiter.count);
     const globalSlots = this.global.take(waiter.count);
     const minuteSlots = chat.minute?.take(waiter.count) ?? [];
     if (waiter.key !== undefined) {
@@ -307,7 +308,7 @@ export class SendScheduler {
           this.global.cancel(globalSlots);
           chat.minute?.cancel(minuteSlots);
         }
-        chat.pace.release(paceSlots, sent, this.clock());
+        chat.pace.release(waiter.count, sent, this.clock());
         this.pump();
       },
     });

@@ -75,8 +75,7 @@ export class TelegramGateway {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // Its own client (not the bot's), so update handling and outbound traffic stay separate concerns.
     this.client = new Telegram(config.botToken, { apiRoot: config.telegramApiRoot, webhookReply: false });
-    const { globalPerSecond, perChatPerSecond, perGroupPerSecond, perGroupPerMinute } = config.rateLimits;
-    this.scheduler = new SendScheduler({ globalPerSecond, perChatPerSecond, perChatBurst: 3, perGroupPerSecond, perGroupPerMinute });
+    this.scheduler = new SendScheduler(config.rateLimits);
   }
 
   async call<M extends Method>(method: M, payload: Opts<M>, options: CallOptions = {}): Promise<Result<M>> {

@@ -79,6 +79,16 @@ export class ConversationService {
     });
   }
 
+  /** A rating button under the question after a close: stored once; the topic is told. */
+  rate(updateId: number, customerId: number, ticketId: number, rating: number): Promise<{ outcome: 'rated' | 'none' | 'duplicate' }> {
+    return this.claimed(updateId, 'rate', async (tx) => {
+      if (!(await this.tickets.rate(ticketId, customerId, rating, tx.db))) return { outcome: 'none' as const };
+      await tx.publish('ticket.rated', { ticketId, rating });
+      this.logger.log(`ticket #${ticketId} rated ${rating}/5`);
+      return { outcome: 'rated' as const };
+    });
+  }
+
   closeByAgent(updateId: number, threadId: number, agentName: string): Promise<CloseResult> {
     return this.claimed(updateId, 'close', async (tx): Promise<CloseResult> => {
       const ticket = await this.tickets.ofThread(threadId, tx.db);

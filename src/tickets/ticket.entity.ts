@@ -83,6 +83,13 @@ export class Ticket {
   @Column({ name: 'last_speaker', type: 'text', nullable: true })
   lastSpeaker: 'customer' | 'agent' | null;
 
+  /** The customer's rating after the close (1–5), given once. */
+  @Column({ type: 'smallint', nullable: true })
+  rating: number | null;
+
+  @Column({ name: 'rated_at', type: 'timestamptz', nullable: true })
+  ratedAt: Date | null;
+
   /** The status the topic's icon shows now (see TopicStatusService). */
   @Column({ name: 'topic_icon', type: 'text', nullable: true })
   topicIcon: 'waiting' | 'answered' | 'closed' | null;

@@ -5,6 +5,7 @@ import { Language } from '../config/app-config';
 import { escapeHtml } from '../telegram/html';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
+import { stars } from './rating';
 import { CategoryCatalog } from './category-catalog.service';
 import { ConversationService } from './conversation.service';
 import { Customer } from './customer.entity';
@@ -109,6 +110,24 @@ export class TicketsUpdate {
   @Action(/^close:(\d+)$/)
   async onCloseButton(@Ctx() ctx: ActionContext): Promise<void> {
     await this.closeByCustomer(ctx, Number(ctx.match[1]));
+  }
+
+  /** A rating button under the question after a close. */
+  @Action(/^rate:(\d+):([1-5])$/)
+  async onRate(@Ctx() ctx: ActionContext): Promise<void> {
+    const from = ctx.from!;
+    const ticketId = Number(ctx.match[1]);
+    const rating = Number(ctx.match[2]);
+    const result = await this.conversation.rate(ctx.update.update_id, from.id, ticketId, rating);
+    if (result.outcome === 'duplicate') return;
+    const language = (await this.tickets.findCustomer(from.id))?.language ?? this.i18n.pick(from.language_code);
+    await this.gateway.answerCallbackQuery(ctx.callbackQuery!.id, this.i18n.t(language, result.outcome === 'rated' ? 'rating.thanks' : 'rating.already'));
+    const message = ctx.callbackQuery?.message;
+    if (result.outcome === 'rated' && message && message.date !== 0) {
+      await this.gateway
+        .editMessageText(message.chat.id, message.message_id, this.i18n.t(language, 'rating.done', { ticket: ticketId, stars: stars(rating) }), { reply_markup: { inline_keyboard: [] } }, { lane: 'customer' })
+        .catch(() => undefined);
+    }
   }
 
   /** "I still need help" under the auto-close warning. */

@@ -43,6 +43,7 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
     SUPPORT_LANGUAGE: 'en',
     RATE_LIMIT_GROUP_PER_MINUTE: '6000',
     RATE_LIMIT_GROUP_PER_SECOND: '100',
+    RATE_LIMIT_CHAT_BURST: '50',
     ...options.env,
   });
   const levels: LogLevel[] = process.env.TEST_LOGS ? ['fatal', 'error', 'warn', 'log', 'debug'] : ['fatal', 'error'];
@@ -77,8 +78,9 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
 }
 
 /** The app's rate-limit settings matching the limits a test makes the emulator enforce, so both keep the same budget. */
-export function rateLimitEnv(limits: { globalPerSecond: number; perChatPerSecond: number; perGroupPerSecond: number; perGroupPerMinute: number }) {
+export function rateLimitEnv(limits: { globalPerSecond: number; perChatPerSecond: number; perChatBurst: number; perGroupPerSecond: number; perGroupPerMinute: number }) {
   return {
+    RATE_LIMIT_CHAT_BURST: String(limits.perChatBurst),
     RATE_LIMIT_GLOBAL_PER_SECOND: String(limits.globalPerSecond),
     RATE_LIMIT_CHAT_PER_SECOND: String(limits.perChatPerSecond),
     RATE_LIMIT_GROUP_PER_SECOND: String(limits.perGroupPerSecond),

@@ -9,6 +9,7 @@ import { TicketNotices1764000700000 } from './1764000700000-ticket-notices';
 import { Retention1764001500000 } from './1764001500000-retention';
 import { LastSpeaker1764001600000 } from './1764001600000-last-speaker';
 import { TopicIcon1764001700000 } from './1764001700000-topic-icon';
+import { Ratings1764001800000 } from './1764001800000-ratings';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   Retention1764001500000,
   LastSpeaker1764001600000,
   TopicIcon1764001700000,
+  Ratings1764001800000,
 ];

@@ -9,6 +9,7 @@ import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { TicketNoticeRepository } from '../../tickets/repositories/ticket-notice.repository';
 import { TicketRepository } from '../../tickets/repositories/ticket.repository';
 import type { Ticket } from '../../tickets/ticket.entity';
+import { stars } from '../../tickets/rating';
 import type { MessageKey } from '../../telegram/i18n/messages';
 import { TOPIC_NAME_MAX } from '../ticket-card';
 import { TopicNotes } from '../topic-notes.service';
@@ -47,6 +48,7 @@ export class LifecycleJob implements OnModuleInit {
     const ticket = await this.tickets.find(ticketId);
     if (!ticket) throw new Error(`ticket #${ticketId} does not exist`);
     if (event === 'kept-open') return this.keptOpen(ticket);
+    if (event === 'rated') return this.rated(ticket);
     // The state may have changed again since (closed, then reopened at once): act on the latest only.
     if ((event === 'closed') !== (ticket.status === 'closed')) return;
     const agent = agentName ?? '';
@@ -62,6 +64,7 @@ export class LifecycleJob implements OnModuleInit {
         });
       await persist(() => this.notices.recordSent(ticket.id, `customer:${occurrence}`), `ticket #${ticket.id}: ${event} notice`, this.logger);
     }
+    if (event === 'closed') await this.askRating(ticket);
     if (event === 'closed' && ticket.ackMessageId) {
       // The "Close request" button under the acknowledgement has nothing left to do.
       await this.gateway
@@ -100,6 +103,25 @@ export class LifecycleJob implements OnModuleInit {
     if (icon) await persist(() => this.topics.recordIcon(ticket.id, status), `ticket #${ticket.id}: topic icon`, this.logger);
     if (event === 'closed') await this.gateway.call('closeForumTopic', thread, { lane: 'group', key: ticket.id }).catch(tolerate);
     this.logger.log(`ticket #${ticket.id}: topic ${ticket.threadId} ${event}`);
+  }
+
+  /** After a close, the customer is asked once for a rating of the ticket (1–5). */
+  private async askRating(ticket: Ticket): Promise<void> {
+    if (ticket.rating !== null || (await this.notices.wasSent(ticket.id, 'customer:rating-asked'))) return;
+    const buttons = [1, 2, 3, 4, 5].map((n) => ({ text: `${n} ⭐`, callback_data: `rate:${ticket.id}:${n}` }));
+    await this.gateway
+      .sendMessage(ticket.customerId, this.i18n.t(ticket.language, 'rating.ask', { ticket: ticket.id }), { reply_markup: { inline_keyboard: [buttons] } }, { lane: 'customer' })
+      .catch((error: TelegramCallError) => {
+        if (error.kind !== 'blocked') throw error;
+      });
+    await persist(() => this.notices.recordSent(ticket.id, 'customer:rating-asked'), `ticket #${ticket.id}: rating asked`, this.logger);
+  }
+
+  /** The customer rated the ticket: the team sees it in the topic, once. */
+  private async rated(ticket: Ticket): Promise<void> {
+    if (!ticket.rating || !ticket.threadId || (await this.notices.wasSent(ticket.id, 'topic:rated'))) return;
+    await this.notes.post(ticket.threadId, 'topic.rated', { rating: ticket.rating, stars: stars(ticket.rating) });
+    await persist(() => this.notices.recordSent(ticket.id, 'topic:rated'), `ticket #${ticket.id}: rating note`, this.logger);
   }
 
   /** The customer answered the auto-close warning: the team sees it, once per warning. */

@@ -16,6 +16,11 @@ export class TicketLifecycleListener {
     await tx.send('ticket.lifecycle', { ticketId, event: 'kept-open', by: 'customer' });
   }
 
+  @OnDomainEvent('ticket.rated')
+  async onRated({ ticketId }: EventMap['ticket.rated'], tx: Tx): Promise<void> {
+    await tx.send('ticket.lifecycle', { ticketId, event: 'rated', by: 'customer' });
+  }
+
   @OnDomainEvent('ticket.reopened')
   async onReopened({ ticketId, by, agentName }: EventMap['ticket.reopened'], tx: Tx): Promise<void> {
     await tx.send('ticket.lifecycle', { ticketId, event: 'reopened', by, agentName });

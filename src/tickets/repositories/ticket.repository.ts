@@ -8,6 +8,16 @@ import { ClosedBy, Ticket } from '../ticket.entity';
 /** The time of a ticket's last sign of life: its last message, its reopening, or its opening (kept on the row). */
 const LAST_ACTIVITY = `t.last_activity_at`;
 
+/** An open ticket waiting for the team, with the time its customer has waited since the team last spoke. */
+export interface WaitingTicket {
+  id: number;
+  threadId: number | null;
+  title: string | null;
+  category: string;
+  subcategory: string | null;
+  waitingSince: Date;
+}
+
 export interface IdleWarning {
   ticketId: number;
   customerId: number;
@@ -139,6 +149,54 @@ export class TicketRepository {
       [ticketId, customerId],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Open tickets waiting for the team (the customer spoke last), the longest-waiting first: waiting
+   * since the first customer message after the team's latest answer (or the opening). One page, and the
+   * total.
+   */
+  async waiting(limit: number, offset: number): Promise<{ total: number; tickets: WaitingTicket[] }> {
+    const rows: { id: string; thread_id: number | null; title: string | null; category: string; subcategory: string | null; waiting_since: Date; total: string }[] =
+      await this.dataSource.query(
+        `WITH waiting AS (
+           SELECT t.id, t.thread_id, t.title, t.category, t.subcategory,
+                  COALESCE((SELECT min(m.created_at) FROM ticket_messages m
+                             WHERE m.ticket_id = t.id AND m.direction = 'customer'
+                               AND m.id > COALESCE((SELECT max(a.id) FROM ticket_messages a WHERE a.ticket_id = t.id AND a.direction = 'agent'), 0)),
+                           t.reopened_at, t.created_at) AS waiting_since
+             FROM tickets t WHERE t.status = 'open' AND t.last_speaker IS DISTINCT FROM 'agent')
+         SELECT *, count(*) OVER () AS total FROM waiting ORDER BY waiting_since, id LIMIT $1 OFFSET $2`,
+        [limit, offset],
+      );
+    const total = rows.length ? Number(rows[0].total) : Number((await this.dataSource.query(
+      `SELECT count(*) AS n FROM tickets WHERE status = 'open' AND last_speaker IS DISTINCT FROM 'agent'`,
+    ))[0].n);
+    return {
+      total,
+      tickets: rows.map((r) => ({ id: Number(r.id), threadId: r.thread_id, title: r.title, category: r.category, subcategory: r.subcategory, waitingSince: new Date(r.waiting_since) })),
+    };
+  }
+
+  /** The customer's rating of their closed ticket; false when it is not theirs, not closed, or already rated. */
+  async rate(ticketId: number, customerId: number, rating: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const rows = await returning(
+      db,
+      `UPDATE tickets SET rating = $3, rated_at = now() WHERE id = $1 AND customer_id = $2 AND status = 'closed' AND rating IS NULL RETURNING id`,
+      [ticketId, customerId, rating],
+    );
+    return rows.length > 0;
+  }
+
+  /** How many tickets the customer had before this one, and the latest rating they gave. */
+  async historyOf(customerId: number, beforeTicketId: number): Promise<{ tickets: number; lastRating: number | null }> {
+    const [row]: { tickets: string; last_rating: number | null }[] = await this.dataSource.query(
+      `SELECT count(*) AS tickets,
+              (SELECT rating FROM tickets r WHERE r.customer_id = $1 AND r.id < $2 AND r.rating IS NOT NULL ORDER BY r.rated_at DESC LIMIT 1) AS last_rating
+         FROM tickets WHERE customer_id = $1 AND id < $2`,
+      [customerId, beforeTicketId],
+    );
+    return { tickets: Number(row?.tickets ?? 0), lastRating: row?.last_rating ?? null };
   }
 
   /** The acknowledgement went out as `messageId` (0: it cannot be, the customer blocked the bot). Recorded once. */

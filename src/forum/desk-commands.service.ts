@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Message } from 'telegraf/types';
+import { APP_CONFIG, AppConfig, Language } from '../config/app-config';
+import { escapeHtml } from '../telegram/html';
+import { I18n } from '../telegram/i18n/i18n.service';
+import { TelegramGateway } from '../telegram/telegram.gateway';
+import { CategoryCatalog } from '../tickets/category-catalog.service';
+import { TicketRepository, WaitingTicket } from '../tickets/repositories/ticket.repository';
+
+/** Tickets per page of /open: one message stays short enough to read at a glance. */
+export const OPEN_PAGE_SIZE = 20;
+
+/** A link that opens a topic of a supergroup (`-100…` ids), for members of the group. */
+export function topicLink(chatId: number, threadId: number): string {
+  const internal = String(-chatId).replace(/^100/, '');
+  return `https://t.me/c/${internal}/${threadId}`;
+}
+
+/** "3 d 4 h", "2 h 5 min", "12 min", in the support language. */
+export function formatWaited(ms: number, language: Language): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  const [d, h, m] = [Math.floor(minutes / 1440), Math.floor((minutes % 1440) / 60), minutes % 60];
+  const unit = language === 'ru' ? { d: 'д', h: 'ч', m: 'мин' } : { d: 'd', h: 'h', m: 'min' };
+  if (d) return `${d} ${unit.d} ${h} ${unit.h}`;
+  if (h) return `${h} ${unit.h} ${m} ${unit.m}`;
+  return `${m} ${unit.m}`;
+}
+
+/** The text of one page of /open (Telegram HTML). */
+export function openListText(
+  i18n: I18n,
+  language: Language,
+  page: { total: number; tickets: WaitingTicket[] },
+  pageNo: number,
+  now: Date,
+  labelOf: (ticket: WaitingTicket) => string,
+  chatId: number,
+): string {
+  if (page.total === 0) return i18n.t(language, 'open.none');
+  const lines = page.tickets.map((ticket, i) => {
+    const name = escapeHtml(`#${ticket.id} · ${labelOf(ticket)}`);
+    const linked = ticket.threadId ? `<a href="${topicLink(chatId, ticket.threadId)}">${name}</a>` : name;
+    return `${(pageNo - 1) * OPEN_PAGE_SIZE + i + 1}. ${linked} — ${formatWaited(now.getTime() - ticket.waitingSince.getTime(), language)}`;
+  });
+  const pages = Math.ceil(page.total / OPEN_PAGE_SIZE);
+  const footer = pageNo < pages ? [i18n.t(language, 'open.page', { page: pageNo, pages, next: pageNo + 1 })] : [];
+  return [i18n.t(language, 'open.title', { count: page.total }), '', ...lines, ...(footer.length ? ['', ...footer] : [])].join('\n');
+}
+
+/** The team's desk-wide commands, answered wherever they are asked in the support group (the General topic too). */
+@Injectable()
+export class DeskCommands {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tickets: TicketRepository,
+    private readonly catalog: CategoryCatalog,
+    private readonly gateway: TelegramGateway,
+    private readonly i18n: I18n,
+  ) {}
+
+  /** `/open [page]`: the tickets waiting for the team, oldest first, with how long and a link to each. */
+  async open(to: Message, threadId: number | undefined, pageNo: number): Promise<void> {
+    const page = Math.max(1, pageNo);
+    const waiting = await this.tickets.waiting(OPEN_PAGE_SIZE, (page - 1) * OPEN_PAGE_SIZE);
+    const language = this.config.supportLanguage;
+    const text = openListText(this.i18n, language, waiting, page, new Date(), (t) => this.catalog.label(language, t.category, t.subcategory), this.config.supportChatId);
+    await this.reply(to, threadId, text);
+  }
+
+  private async reply(to: Message, threadId: number | undefined, text: string): Promise<void> {
+    await this.gateway.sendMessage(
+      this.config.supportChatId,
+      text,
+      {
+        ...(threadId ? { message_thread_id: threadId } : {}),
+        reply_parameters: { message_id: to.message_id, allow_sending_without_reply: true },
+        link_preview_options: { is_disabled: true },
+      },
+      { lane: 'group' },
+    );
+  }
+}

@@ -1,0 +1,79 @@
+import type { TgUser } from '../src/sandbox/emulator';
+import { TestDesk, ackFor, botMessages, buttons, chooseCategory, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
+
+/** The workflow around the conversation: who waits for the team, and the customer's rating after a close. */
+describe('workflow', () => {
+  let desk: TestDesk;
+  let agent: TgUser;
+
+  beforeAll(async () => {
+    desk = await startDesk();
+    agent = desk.emu.createAgent({ first_name: 'Olga' });
+  });
+  afterAll(() => desk?.close());
+
+  const fromBot = (chatId: number) => botMessages(desk.emu, chatId);
+  async function openTicket(name: string, text: string) {
+    const { emu } = desk;
+    const user = emu.createUser({ first_name: name, language_code: 'en' });
+    await chooseCategory(emu, user);
+    emu.userSendText(user.id, text);
+    await emu.waitFor(() => ackFor(emu, user.id), { what: `the acknowledgement of ${name}` });
+    const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(` · ${text}`)), { what: `the topic of ${name}` });
+    await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => m.text === text), { what: `the copy of ${name}` });
+    return { user, threadId: topic.message_thread_id, ticketId: Number(/^#(\d+)/.exec(topic.name)![1]) };
+  }
+
+  it('/open lists exactly the tickets waiting for the team, the longest-waiting first, each linked to its topic', async () => {
+    const { emu } = desk;
+    const first = await openTicket('Wait1', 'first waits');
+    const answered = await openTicket('Done1', 'gets an answer');
+    const second = await openTicket('Wait2', 'second waits');
+    emu.agentSend(agent.id, { threadId: answered.threadId, text: 'here you are' });
+    await emu.waitFor(() => fromBot(answered.user.id).find((m) => m.text === 'here you are'), { what: 'the answer' });
+
+    // Asked in the General topic.
+    const ask = emu.agentSend(agent.id, { text: '/open' });
+    const list = await emu.waitFor(
+      () => emu.chatMessages(emu.supportChatId).find((m) => m.from?.id === emu.botUser.id && m.reply_to_message?.message_id === ask.message_id),
+      { what: 'the list' },
+    );
+    expect(list.message_thread_id).toBeUndefined();
+    const lines = list.text!.split('\n');
+    expect(lines[0]).toBe('⏳ Waiting for the team: 2 (oldest first)');
+    expect(lines.slice(2)).toEqual([expect.stringMatching(new RegExp(`^1\\. #${first.ticketId} · .* — \\d+ min$`)), expect.stringMatching(new RegExp(`^2\\. #${second.ticketId} · `))]);
+    const links = (list.entities ?? []).filter((e) => e.type === 'text_link').map((e) => e.url);
+    const group = String(-emu.supportChatId).replace(/^100/, '');
+    expect(links).toEqual([`https://t.me/c/${group}/${first.threadId}`, `https://t.me/c/${group}/${second.threadId}`]);
+  });
+
+  it('asks for a rating once after a close, stores it, posts it in the topic, and shows it on the next ticket’s card', async () => {
+    const { emu } = desk;
+    const { user, threadId, ticketId } = await openTicket('Rater', 'please rate me');
+    emu.agentSend(agent.id, { threadId, text: '/close' });
+    const question = await emu.waitFor(() => fromBot(user.id).find((m) => /How would you rate our help/.test(m.text ?? '')), { what: 'the rating question' });
+    expect(buttons(question)).toEqual([1, 2, 3, 4, 5].map((n) => `rate:${ticketId}:${n}`));
+
+    const answer = emu.userClick(user.id, question.message_id, `rate:${ticketId}:4`);
+    await emu.waitFor(() => topicMessages(emu, threadId).find((m) => m.text === '⭐ The customer rated this ticket 4/5: ★★★★☆'), { what: 'the rating in the topic' });
+    await emu.waitFor(() => (String(emu.callbackAnswer(answer)?.text ?? '') === 'Thank you for your rating!' ? true : undefined), { what: 'the button answered' });
+    const edited = await emu.waitFor(() => fromBot(user.id).find((m) => m.message_id === question.message_id && /You rated/.test(m.text ?? '')), { what: 'the question edited' });
+    expect(buttons(edited)).toEqual([]);
+    const [row] = await desk.sql<{ rating: number }>(`SELECT rating FROM tickets WHERE id = $1`, [ticketId]);
+    expect(row.rating).toBe(4);
+    // Asked once (that question, now edited), whatever else the close sent.
+    expect(fromBot(user.id).filter((m) => /How would you rate our help|You rated our help/.test(m.text ?? ''))).toHaveLength(1);
+
+    // Past the reopen window, the customer's next message starts a new ticket: its card knows the history.
+    await desk.sql(`UPDATE tickets SET closed_at = now() - interval '3 days' WHERE id = $1`, [ticketId]);
+    emu.userSendText(user.id, 'a brand new question');
+    await emu.waitFor(() => fromBot(user.id).find((m) => /choose a topic first/.test(m.text ?? '')), { what: 'the category prompt' });
+    // The message written before the choice opens the ticket as soon as the topic is chosen.
+    const menu = fromBot(user.id).findLast((m) => buttons(m).includes('cat:other'))!;
+    emu.userClick(user.id, menu.message_id, 'cat:other');
+    const next = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(' · a brand new question')), { what: 'the new topic' });
+    const card = await emu.waitFor(() => topicMessages(emu, next.message_thread_id).find((m) => /^🎫 Ticket #/.test(m.text ?? '')), { what: 'the new card' });
+    expect(card.text).toContain('Earlier tickets: 1 · last rating: ★★★★☆');
+  });
+});
