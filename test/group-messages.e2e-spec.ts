@@ -49,7 +49,7 @@ describe('group messages per ticket', () => {
     expect(topicMessages(emu, topic.message_thread_id).map((m) => m.text?.split('\n')[0])).toEqual([expect.stringMatching(/^🎫 Ticket #\d+$/), text]);
 
     // A reply to the combined message reaches the customer as a reply to their first message; an edit keeps the card.
-    const agent = emu.createAgent({ first_name: 'Olga' });
+    const agent = emu.createAgent({ first_name: 'Olga', admin: true });
     emu.agentSend(agent.id, { threadId: topic.message_thread_id, text: 'looking into it', reply_to_message_id: combined.message_id });
     const answer = await emu.waitFor(() => emu.chatMessages(user.id).find((m) => m.text === 'looking into it'), { what: 'the answer' });
     expect(answer.reply_to_message?.message_id).toBe(emu.chatMessages(user.id).find((m) => m.text === text)!.message_id);

@@ -32,10 +32,14 @@ export function ticketCard(i18n: I18n, language: Language, ticket: Ticket, custo
     .add(' · ');
   if (customer.username) card.add(`@${customer.username}`);
   else card.add(t('card.noUsername'), { type: 'italic' });
-  return card
+  card
     .add(' · id ')
     .add(String(customer.id), { type: 'code' })
     .add(`\n${t('card.language')}: ${plainFromHtml(i18n.t(ticket.language, 'language.name'))}`)
-    .add(`\n${t('card.category')}: ${categoryLabel}`)
-    .build();
+    .add(`\n${t('card.category')}: ${categoryLabel}`);
+  // The owner (/take): the card is edited when it changes, so the topic's head always says who has it.
+  if (ticket.assigneeId && ticket.assigneeName) {
+    card.add(`\n${t('card.assignee')}: `).add(ticket.assigneeName, { type: 'text_link', url: `tg://user?id=${ticket.assigneeId}` });
+  }
+  return card.build();
 }

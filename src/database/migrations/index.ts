@@ -8,6 +8,7 @@ import { WorkLeases1764000600000 } from './1764000600000-work-leases';
 import { TicketNotices1764000700000 } from './1764000700000-ticket-notices';
 import { Retention1764001500000 } from './1764001500000-retention';
 import { LastSpeaker1764001600000 } from './1764001600000-last-speaker';
+import { Team1764002000000 } from './1764002000000-team';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   TicketNotices1764000700000,
   Retention1764001500000,
   LastSpeaker1764001600000,
+  Team1764002000000,
 ];
