@@ -9,7 +9,7 @@ describe('agent answers at Telegram’s limits', () => {
 
   beforeAll(async () => {
     desk = await startDesk({ env: { AGENT_SIGNATURE: 'true' } });
-    agent = desk.emu.createAgent({ first_name: 'Olga' });
+    agent = desk.emu.createAgent({ first_name: 'Olga', admin: true });
   });
   afterAll(() => desk?.close());
 

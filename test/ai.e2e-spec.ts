@@ -178,7 +178,7 @@ describe('AI titles and drafts (AI_ANSWER_MODE=draft)', () => {
 
   it('posts a draft with buttons, and "Send" delivers it to the customer once', async () => {
     const { emu } = desk;
-    const agent = emu.createAgent({ first_name: 'Alice' });
+    const agent = emu.createAgent({ first_name: 'Alice', admin: true });
     const t = await open(desk, 'Drafted', 'How long does a refund take to reach my card?', { category: 'payments', subcategory: 'refund' });
     const topic = await emu.waitFor(t.topic, { what: 'the topic' });
     const draft = await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => buttons(m).length > 0), {
@@ -216,7 +216,7 @@ describe('AI titles and drafts (AI_ANSWER_MODE=draft)', () => {
 
   it('"Discard" sends nothing to the customer', async () => {
     const { emu } = desk;
-    const agent = emu.createAgent({ first_name: 'Bob' });
+    const agent = emu.createAgent({ first_name: 'Bob', admin: true });
     const t = await open(desk, 'Discarded', 'I forgot my password and the reset link does not come', { category: 'account', subcategory: 'login' });
     const topic = await emu.waitFor(t.topic, { what: 'the topic' });
     const draft = await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => buttons(m).length > 0), {

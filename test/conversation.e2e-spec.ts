@@ -11,7 +11,7 @@ describe('conversation both ways', () => {
 
   beforeAll(async () => {
     desk = await startDesk();
-    agent = desk.emu.createAgent({ first_name: 'Olga', admin: false });
+    agent = desk.emu.createAgent({ first_name: 'Olga', admin: true });
   });
   afterAll(() => desk?.close());
   afterEach(() => desk.emu.clearFaults());

@@ -16,7 +16,7 @@ describe('a database outage of 20 seconds', () => {
 
   beforeAll(async () => {
     desk = await startDesk();
-    agent = desk.emu.createAgent({ first_name: 'Olga' });
+    agent = desk.emu.createAgent({ first_name: 'Olga', admin: true });
     admin = new Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
   });

@@ -50,7 +50,7 @@ describe('group messages per ticket', () => {
     expect(topicMessages(emu, topic.message_thread_id).map((m) => m.text?.split('\n')[0])).toEqual([expect.stringMatching(/^🎫 Ticket #\d+$/), text]);
 
     // A reply to the combined message reaches the customer as a reply to their first message; an edit keeps the card.
-    const agent = emu.createAgent({ first_name: 'Olga' });
+    const agent = emu.createAgent({ first_name: 'Olga', admin: true });
     emu.agentSend(agent.id, { threadId: topic.message_thread_id, text: 'looking into it', reply_to_message_id: combined.message_id });
     const answer = await emu.waitFor(() => emu.chatMessages(user.id).find((m) => m.text === 'looking into it'), { what: 'the answer' });
     expect(answer.reply_to_message?.message_id).toBe(emu.chatMessages(user.id).find((m) => m.text === text)!.message_id);
@@ -193,7 +193,7 @@ describe('topic status icons', () => {
     const { emu } = desk;
     const iconOf = (emoji: string) => TOPIC_ICON_STICKERS.find((s) => s.emoji.replace(/\uFE0F/g, '') === emoji)!.custom_emoji_id;
     const user = emu.createUser({ first_name: 'Ivy', language_code: 'en' });
-    const agent = emu.createAgent({ first_name: 'Olga' });
+    const agent = emu.createAgent({ first_name: 'Olga', admin: true });
     await chooseCategory(emu, user);
     emu.userSendText(user.id, 'icon please');
     const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(' · icon please')), { what: 'the topic' });

@@ -38,7 +38,7 @@ describe('structured logs', () => {
   it('writes JSON lines that carry update_id, chat and ticket, and keeps texts and the token out of everything above debug', async () => {
     const { emu } = desk;
     const customer = emu.createUser({ first_name: 'Lena', language_code: 'en' });
-    const agent = emu.createAgent({ first_name: 'Olga' });
+    const agent = emu.createAgent({ first_name: 'Olga', admin: true });
     await chooseCategory(emu, customer);
     emu.userSendText(customer.id, CUSTOMER_TEXT);
     await emu.waitFor(() => ackFor(emu, customer.id), { what: 'the acknowledgement' });

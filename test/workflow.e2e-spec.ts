@@ -9,7 +9,7 @@ describe('workflow', () => {
 
   beforeAll(async () => {
     desk = await startDesk();
-    agent = desk.emu.createAgent({ first_name: 'Olga' });
+    agent = desk.emu.createAgent({ first_name: 'Olga', admin: true });
   });
   afterAll(() => desk?.close());
 

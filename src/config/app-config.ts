@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export type Language = 'ru' | 'en';
 export const LANGUAGES: readonly Language[] = ['ru', 'en'];
@@ -60,6 +60,18 @@ export interface AppConfig {
   updateRetentionMs: number;
   /** The texts of tickets closed longer ago than this are deleted (0: kept). */
   ticketRetentionMs: number;
+  /** Who acts as an agent: these user ids if AGENT_IDS is set, else (null) the support group's administrators. */
+  agentIds: number[] | null;
+  /** How often the list of the support group's administrators is fetched again. */
+  agentsRefreshMs: number;
+  /** A ticket with no answer from the team this long is announced in the General topic (0: never). */
+  slaFirstResponseMs: number;
+  /** The catalog of ready answers (`/r NAME`), Markdown; a default path that does not exist means none. */
+  readyAnswersFile: string;
+  /** The name anonymous administrators' answers are signed with ('' : the translated "Support team"). */
+  teamName: string;
+  /** New tickets a customer may open per hour (0: no limit). */
+  maxTicketsPerHour: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -226,6 +238,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (ticketRetentionMs === undefined || (ticketRetentionRaw && ticketRetentionMs < UNIT_MS.h))
     problems.push(`TICKET_RETENTION must be a duration of at least 1h (like 90d), or unset to keep texts, got "${ticketRetentionRaw}"`);
 
+  const agentIdsRaw = str('AGENT_IDS');
+  const agentIds = agentIdsRaw ? agentIdsRaw.split(',').map((id) => id.trim()).filter(Boolean) : null;
+  if (agentIds && (!agentIds.length || agentIds.some((id) => !/^\d{1,15}$/.test(id))))
+    problems.push(`AGENT_IDS must be a comma-separated list of Telegram user ids, got "${agentIdsRaw}"`);
+  const agentsRefreshRaw = str('AGENTS_REFRESH', '5m');
+  const agentsRefreshMs = parseDuration(agentsRefreshRaw);
+  if (agentsRefreshMs === undefined || agentsRefreshMs < 10_000)
+    problems.push(`AGENTS_REFRESH must be a duration of at least 10s (like 5m), got "${agentsRefreshRaw}"`);
+  const slaRaw = str('SLA_FIRST_RESPONSE', '30m').toLowerCase();
+  const slaFirstResponseMs = slaRaw === 'off' ? 0 : parseDuration(slaRaw);
+  if (slaFirstResponseMs === undefined || (slaRaw !== 'off' && slaFirstResponseMs < 1000))
+    problems.push(`SLA_FIRST_RESPONSE must be a duration like 30m or 2h, or "off", got "${slaRaw}"`);
+  // Unset: answers.md beside the categories, if it is there (without it /r has nothing to send).
+  const readyAnswersFile = str('READY_ANSWERS_FILE') ? resolve(str('READY_ANSWERS_FILE')) : join(dirname(categoriesFile), 'answers.md');
+  if (str('READY_ANSWERS_FILE') && !existsSync(readyAnswersFile)) problems.push(`READY_ANSWERS_FILE not found: ${str('READY_ANSWERS_FILE')}`);
+  const maxTicketsPerHour = Number(str('MAX_TICKETS_PER_HOUR', '5'));
+  if (!Number.isInteger(maxTicketsPerHour) || maxTicketsPerHour < 0)
+    problems.push(`MAX_TICKETS_PER_HOUR must be a whole number (0: no limit), got "${str('MAX_TICKETS_PER_HOUR')}"`);
+
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -262,6 +293,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     readyMaxBacklog,
     updateRetentionMs: updateRetentionMs ?? 0,
     ticketRetentionMs: ticketRetentionMs ?? 0,
+    agentIds: agentIds ? agentIds.map(Number) : null,
+    agentsRefreshMs: agentsRefreshMs ?? 0,
+    slaFirstResponseMs: slaFirstResponseMs ?? 0,
+    readyAnswersFile,
+    teamName: str('TEAM_NAME'),
+    maxTicketsPerHour,
   };
 }
 

@@ -20,6 +20,15 @@ export interface EventMap {
   'message.edited': { rowId: number; text?: string; caption?: string; entities?: unknown[] };
   /** The customer blocked (`blocked: true`) or unblocked the bot. */
   'customer.blocked': { customerId: number; blocked: boolean };
+  /** An agent took the ticket (/take), gave it to another agent, or released it (`agentId: null`). */
+  'ticket.assigned': { ticketId: number; agentId: number | null; agentName: string | null; by: string };
+  /** A ticket waited SLA_FIRST_RESPONSE without an answer from the team (once per ticket). */
+  'ticket.slaMissed': { ticketId: number };
+  /** An agent asked for a ready answer (/r NAME) to go to the customer. */
+  'ticket.readyAnswer': { ticketId: number; name: string; agentName: string };
+  /** An agent banned the ticket's customer (`until` an ISO time, or null: until lifted). */
+  'customer.banned': { ticketId: number; customerId: number; until: string | null; reason: string | null; by: string };
+  'customer.unbanned': { ticketId: number; customerId: number; by: string };
 }
 
 export type EventName = keyof EventMap;

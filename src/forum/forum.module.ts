@@ -3,6 +3,7 @@ import { TelegramCoreModule } from '../telegram/telegram-core.module';
 import { AiModule } from '../ai/ai.module';
 import { DatabaseModule } from '../database/database.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { TeamModule } from '../team/team.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { ForumUpdate } from './forum.update';
 import { DeskCommands } from './desk-commands.service';
@@ -24,7 +25,7 @@ import { TopicNotes } from './topic-notes.service';
  * listeners turn ticket facts into its jobs; the AI module supplies topic titles (TopicTitleSource).
  */
 @Module({
-  imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule, MetricsModule],
+  imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule, MetricsModule, TeamModule],
   providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicStatusService, TopicAdoption, TopicNotes, GroupAccess, DeskCommands, ForumUpdate],
   exports: [TopicNotes, GroupAccess],
 })

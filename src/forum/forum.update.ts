@@ -4,6 +4,7 @@ import type { Context } from 'telegraf';
 import type { Message } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { MessageKey } from '../telegram/i18n/messages';
+import { TeamGate } from '../team/team-gate.service';
 import { ConversationService } from '../tickets/conversation.service';
 import { messageKind, toIncoming } from '../tickets/incoming-message';
 import { DeskCommands } from './desk-commands.service';
@@ -36,6 +37,7 @@ export class ForumUpdate {
     private readonly notes: TopicNotes,
     private readonly access: GroupAccess,
     private readonly desk: DeskCommands,
+    private readonly team: TeamGate,
   ) {}
 
   /** The bot's own membership in the support group changed: removed or demoted pauses group work, admin again resumes it. */
@@ -62,11 +64,21 @@ export class ForumUpdate {
     }
     const threadId = message.is_topic_message ? message.message_thread_id : undefined;
     const text = 'text' in message ? message.text.trim() : '';
+    // An anonymous administrator writes as the group (from: GroupAnonymousBot, sender_chat: the group).
+    const asGroup = message.sender_chat?.id === this.config.supportChatId;
     const open = OPEN.exec(text);
-    if (open && message.from && !message.from.is_bot) return this.desk.open(message, threadId, Number(open[2] ?? 1));
-    if (!threadId || !message.from || message.from.is_bot || !messageKind(message)) return;
-    const agent = message.from.first_name;
-    if (NOTE.test(text)) return;
+    if (open && message.from && (!message.from.is_bot || asGroup) && !this.team.addressedElsewhere(text, ctx.botInfo.username)) {
+      // Desk-wide, in any topic (General too), for the team only.
+      if (await this.team.isTeam(message)) await this.desk.open(message, threadId, Number(open[2] ?? 1));
+      return;
+    }
+    if (!threadId || !message.from || (message.from.is_bot && !asGroup) || !messageKind(message)) return;
+    if (NOTE.test(text) || this.team.addressedElsewhere(text, ctx.botInfo.username)) return;
+    // Only the team acts here: anyone else's message stays in the group (and the topic tells them once).
+    const member = await this.team.agentOf(message, threadId);
+    if (!member) return;
+    if (await this.team.command(ctx.update.update_id, threadId, message, member)) return;
+    const agent = member.name;
     if (CLOSE.test(text)) {
       const result = await this.conversation.closeByAgent(ctx.update.update_id, threadId, agent);
       if (result.outcome === 'already') await this.say(threadId, message, 'topic.alreadyClosed');
@@ -80,7 +92,8 @@ export class ForumUpdate {
     }
     const incoming = toIncoming(ctx.update.update_id, message);
     if (!incoming) return;
-    const result = await this.conversation.recordAgentMessage(incoming, threadId);
+    if (member.anonymous) incoming.from = { ...incoming.from, first_name: member.name };
+    const result = await this.conversation.recordAgentMessage(incoming, threadId, member.anonymous);
     if (result.outcome === 'not-ticket') this.logger.debug(`message ${message.message_id} in topic ${threadId}: not a ticket, not forwarded`);
   }
 

@@ -45,6 +45,10 @@ export function ticketCard(
     .add(String(customer.id), { type: 'code' })
     .add(`\n${t('card.language')}: ${plainFromHtml(i18n.t(ticket.language, 'language.name'))}`)
     .add(`\n${t('card.category')}: ${categoryLabel}`);
+  // The owner (/take): the card is edited when it changes, so the topic's head always says who has it.
+  if (ticket.assigneeId && ticket.assigneeName) {
+    card.add(`\n${t('card.assignee')}: `).add(ticket.assigneeName, { type: 'text_link', url: `tg://user?id=${ticket.assigneeId}` });
+  }
   // A returning customer: how many tickets before, and how they rated the last one they rated.
   if (history.tickets > 0) {
     card.add(`\n${t('card.history')}: ${history.tickets}`);

@@ -18,9 +18,18 @@ export interface JobMap {
   'ai.title': { ticketId: number };
   /** The AI's first answer (a draft for agents or an automatic answer); `waits` counts rounds spent waiting for the topic. */
   'ai.answer': { ticketId: number; waits?: number };
+  /** The team's group work about a ticket: the card's assignee, a mention, the SLA reminder, a ready answer, a note. */
+  'team.work': TeamWork;
 }
+
+export type TeamWork =
+  | { kind: 'card'; ticketId: number }
+  | { kind: 'mention'; ticketId: number }
+  | { kind: 'sla'; ticketId: number }
+  | { kind: 'ready'; ticketId: number; name: string; agentName: string }
+  | { kind: 'note'; ticketId: number; key: string; vars: Record<string, string | number> };
 export type JobName = keyof JobMap;
-export const JOB_NAMES: readonly JobName[] = ['ticket.sync', 'ticket.ack', 'ticket.deliver', 'ticket.lifecycle', 'message.edit', 'customer.reachability', 'ai.title', 'ai.answer'];
+export const JOB_NAMES: readonly JobName[] = ['ticket.sync', 'ticket.ack', 'ticket.deliver', 'ticket.lifecycle', 'message.edit', 'customer.reachability', 'ai.title', 'ai.answer', 'team.work'];
 
 export interface SendOptions {
   /**

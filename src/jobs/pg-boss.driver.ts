@@ -20,6 +20,7 @@ const QUEUE_OPTIONS: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {
   // AI failures do not throw (the ticket goes on without); retries are for Telegram's side (a rename, a draft).
   'ai.title': { retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
   'ai.answer': { retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
+  'team.work': { retryLimit: 8, retryDelay: 2, retryBackoff: true, expireInSeconds: 120 },
 };
 
 /** A job's ids for the log; edits carry the customer's or agent's text, which stays out of it. */

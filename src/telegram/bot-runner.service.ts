@@ -20,7 +20,7 @@ const STANDBY_RETRY_MS = 5000;
 const LEADER_CHECK_MS = 5000;
 
 /** The update types the bot asks Telegram for. */
-export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
+export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member', 'chat_member'] as const;
 
 /**
  * Starts taking updates once every module is ready (queues exist, handlers are registered) and stops

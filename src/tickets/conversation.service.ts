@@ -33,8 +33,8 @@ export class ConversationService {
     private readonly messages: TicketMessageRepository,
   ) {}
 
-  /** An agent's message in a ticket's topic, to be copied to the customer. */
-  recordAgentMessage(message: IncomingMessage, threadId: number): Promise<{ outcome: 'recorded' | 'duplicate' | 'not-ticket'; ticket?: Ticket }> {
+  /** An agent's message in a ticket's topic, to be copied to the customer; `teamSigned` for an anonymous administrator's. */
+  recordAgentMessage(message: IncomingMessage, threadId: number, teamSigned = false): Promise<{ outcome: 'recorded' | 'duplicate' | 'not-ticket'; ticket?: Ticket }> {
     return this.claimed(message.updateId, 'agent-message', async (tx) => {
       const ticket = await this.tickets.ofThread(threadId, tx.db);
       if (!ticket) return { outcome: 'not-ticket' as const };
@@ -51,6 +51,7 @@ export class ConversationService {
             replyToMessageId: message.replyToMessageId,
             entities: message.entities,
             authorName: message.from.first_name,
+            teamSigned,
           },
         ],
         tx.db,

@@ -66,4 +66,8 @@ export class TicketMessage {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** Written by an anonymous administrator: delivered signed with the team's name. */
+  @Column({ name: 'team_signed', type: 'boolean', default: false })
+  teamSigned?: boolean;
 }

@@ -129,4 +129,15 @@ export class Ticket {
 
   @Column({ name: 'ai_answer_decided_at', type: 'timestamptz', nullable: true })
   aiAnswerDecidedAt: Date | null;
+
+  /** The agent who owns the ticket (/take), shown on the card and mentioned when the customer writes again. */
+  @Column({ name: 'assignee_id', type: 'bigint', nullable: true, transformer: bigintNumber })
+  assigneeId?: number | null;
+
+  @Column({ name: 'assignee_name', type: 'text', nullable: true })
+  assigneeName?: string | null;
+
+  /** When the first-response reminder (SLA_FIRST_RESPONSE) was posted in the General topic. */
+  @Column({ name: 'sla_reminded_at', type: 'timestamptz', nullable: true })
+  slaRemindedAt?: Date | null;
 }

@@ -11,10 +11,11 @@ import { TicketNoticeRepository } from './repositories/ticket-notice.repository'
 import { TicketRepository } from './repositories/ticket.repository';
 import { TopicRepository } from './repositories/topic.repository';
 import { UpdateClaimRepository } from './repositories/update-claim.repository';
+import { ModerationRepository } from '../team/repositories/moderation.repository';
 import { TicketsService } from './tickets.service';
 import { TicketsUpdate } from './tickets.update';
 
-const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageRepository, TicketNoticeRepository, TopicRepository, UpdateClaimRepository];
+const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageRepository, TicketNoticeRepository, TopicRepository, UpdateClaimRepository, ModerationRepository];
 
 /** Customers, tickets and their messages: the private-chat dialogue, and the tables behind the whole desk. */
 @Module({

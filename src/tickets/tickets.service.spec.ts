@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { SyncJobQueue } from '../jobs/sync.driver';
 import { UnitOfWork } from '../jobs/unit-of-work';
 import { I18n } from '../telegram/i18n/i18n.service';
+import { ModerationRepository } from '../team/repositories/moderation.repository';
 import type { Customer, DraftMessage } from './customer.entity';
 import type { IncomingMessage } from './incoming-message';
 import type { TicketAckJob } from './jobs/ticket-ack.job';
@@ -106,6 +107,8 @@ function setup(env: Record<string, string> = {}) {
   tickets.reopen.mockResolvedValue(true);
   const messages = mockOf<TicketMessageRepository>('insert');
   const ack = mockOf<TicketAckJob>('sendInline', 'tell');
+  const moderation = mockOf<ModerationRepository>('openedWithin');
+  moderation.openedWithin.mockResolvedValue(0);
   updates.claim.mockResolvedValue(true);
   customers.upsert.mockResolvedValue(customer());
   tickets.openOf.mockResolvedValue(null);
@@ -117,7 +120,7 @@ function setup(env: Record<string, string> = {}) {
     order.push('tell');
   });
 
-  const sut = new TicketsService(appConfig, new UnitOfWork(dataSource, queue, emitter), updates, customers, tickets, messages, ack, new I18n(appConfig));
+  const sut = new TicketsService(appConfig, new UnitOfWork(dataSource, queue, emitter), updates, customers, tickets, messages, ack, new I18n(appConfig), moderation);
   const jobNames = () => queue.sent.map((job) => job.name).sort();
   return { sut, appConfig, order, manager, queue, updates, customers, tickets, messages, ack, jobNames };
 }

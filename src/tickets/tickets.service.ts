@@ -4,6 +4,7 @@ import { Tx, UnitOfWork } from '../jobs/unit-of-work';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { Customer, DraftMessage } from './customer.entity';
 import { IncomingMessage } from './incoming-message';
+import { ModerationRepository } from '../team/repositories/moderation.repository';
 import { TicketAckJob } from './jobs/ticket-ack.job';
 import { CustomerRepository, Sender } from './repositories/customer.repository';
 import { TicketMessageRepository } from './repositories/ticket-message.repository';
@@ -30,7 +31,9 @@ export type ReceiveResult =
   | { outcome: 'reopened'; ticket: Ticket; customer: Customer }
   /** `prompt`: show the topic menu now (not more often than PROMPT_EVERY_S); `draftFull`: the first message not kept. */
   | { outcome: 'needs-category'; customer: Customer; prompt: boolean; draftFull: boolean }
-  | { outcome: 'awaiting-description'; customer: Customer };
+  | { outcome: 'awaiting-description'; customer: Customer }
+  /** MAX_TICKETS_PER_HOUR reached: the message is kept as a draft for the next ticket; `tell` at most once per PROMPT_EVERY_S. */
+  | { outcome: 'limited'; customer: Customer; max: number; tell: boolean };
 
 export type DialogueResult = { outcome: 'duplicate' } | { outcome: 'ok'; customer: Customer; openTicket: Ticket | null };
 /** /start: `greet` says whether to answer it now (not more often than PROMPT_EVERY_S). */
@@ -55,6 +58,7 @@ export class TicketsService {
     private readonly messages: TicketMessageRepository,
     private readonly ack: TicketAckJob,
     private readonly i18n: I18n,
+    private readonly moderation: ModerationRepository,
   ) {}
 
   /** A customer message: appended to the open ticket, opens one if a category is chosen, else kept as a draft. */
@@ -80,6 +84,12 @@ export class TicketsService {
           return { outcome: 'reopened', ticket: { ...recent, status: 'open' }, customer };
         }
         if (customer.step === 'describe' && customer.category) {
+          const max = this.config.maxTicketsPerHour;
+          if (max && (await this.moderation.openedWithin(customer.id, 3600, tx.db)) >= max && customer.draft.length < MAX_DRAFT) {
+            const draft = [...customer.draft, draftOf(message)];
+            await this.customers.saveDraft(customer.id, draft, tx.db);
+            return { outcome: 'limited', customer: { ...customer, draft }, max, tell: await this.customers.claimPrompt(customer.id, PROMPT_EVERY_S, tx.db) };
+          }
           const opened = await this.openTicket(tx, customer, [...customer.draft, draftOf(message)]);
           return { outcome: opened.created ? 'opened' : 'appended', ticket: opened.ticket, customer };
         }

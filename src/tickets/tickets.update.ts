@@ -6,6 +6,7 @@ import { escapeHtml } from '../telegram/html';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { stars } from './rating';
+import { ModerationRepository } from '../team/repositories/moderation.repository';
 import { CategoryCatalog } from './category-catalog.service';
 import { ConversationService } from './conversation.service';
 import { Customer } from './customer.entity';
@@ -32,11 +33,13 @@ export class TicketsUpdate {
     private readonly i18n: I18n,
     private readonly keyboards: IntakeKeyboards,
     private readonly catalog: CategoryCatalog,
+    private readonly moderation: ModerationRepository,
   ) {}
 
   @Start()
   async onStart(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     if (ctx.chat?.type !== 'private' || !ctx.from) return next();
+    if (await this.banned(ctx.from.id, ctx.from.language_code)) return;
     const result = await this.tickets.start(ctx.update.update_id, ctx.from);
     if (result.outcome === 'duplicate' || !result.greet) return;
     const { customer, openTicket } = result;
@@ -90,10 +93,15 @@ export class TicketsUpdate {
   async onMessage(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     const message = ctx.message;
     if (ctx.chat?.type !== 'private' || !message || ('text' in message && START.test(message.text))) return next();
+    if (message.from && (await this.banned(message.from.id, message.from.language_code))) return;
     if ('text' in message && CLOSE.test(message.text)) return this.closeByCustomer(ctx);
     const incoming = toIncoming(ctx.update.update_id, message);
     if (!incoming) return;
     const result = await this.tickets.receive(incoming);
+    if (result.outcome === 'limited') {
+      if (result.tell) await this.send(result.customer.id, this.i18n.t(result.customer.language, 'limit.tickets', { max: result.max }));
+      return;
+    }
     if (result.outcome === 'needs-category') {
       const { customer } = result;
       if (result.draftFull) await this.send(customer.id, this.i18n.t(customer.language, 'draft.full', { max: MAX_DRAFT }));
@@ -162,6 +170,20 @@ export class TicketsUpdate {
     if (ctx.chat?.type !== 'private' || !update) return next();
     const status = update.new_chat_member.status;
     await this.conversation.setBlocked(ctx.update.update_id, update.chat.id, status === 'kicked' || status === 'left');
+  }
+
+  /**
+   * A banned customer's message reaches nobody, opens nothing and costs the group nothing; the first one
+   * after the ban gets one polite answer.
+   */
+  private async banned(customerId: number, languageCode: string | undefined): Promise<boolean> {
+    const state = await this.moderation.screen(customerId);
+    if (state === 'free') return false;
+    if (state === 'tell') {
+      const language = (await this.tickets.findCustomer(customerId))?.language ?? this.i18n.pick(languageCode);
+      await this.send(customerId, this.i18n.t(language, 'ban.customer'));
+    }
+    return true;
   }
 
   private async closeByCustomer(ctx: Context, ticketId?: number): Promise<void> {

@@ -10,6 +10,7 @@ import { Retention1764001500000 } from './1764001500000-retention';
 import { LastSpeaker1764001600000 } from './1764001600000-last-speaker';
 import { TopicIcon1764001700000 } from './1764001700000-topic-icon';
 import { Ratings1764001800000 } from './1764001800000-ratings';
+import { Team1764002000000 } from './1764002000000-team';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   LastSpeaker1764001600000,
   TopicIcon1764001700000,
   Ratings1764001800000,
+  Team1764002000000,
 ];

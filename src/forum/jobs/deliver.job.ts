@@ -84,7 +84,11 @@ export class DeliverJob implements OnModuleInit {
   private async copyOne(ticket: Ticket, message: TicketMessage): Promise<void> {
     const replyTo = await this.messages.mapReply(ticket.id, 'agent', message.replyToMessageId);
     const reply = replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {};
-    const signed = this.config.agentSignature && message.authorName ? unescape(this.i18n.t(ticket.language, 'signature', { name: message.authorName })) : null;
+    const signed = message.teamSigned && message.authorName
+      ? unescape(this.i18n.t(ticket.language, 'team.signature', { team: message.authorName }))
+      : this.config.agentSignature && message.authorName
+        ? unescape(this.i18n.t(ticket.language, 'signature', { name: message.authorName }))
+        : null;
     // A signature that would push the answer past Telegram's length (counted in UTF-16 units, as Telegram
     // does) is left off: the answer itself goes.
     const room = message.kind === 'text' ? TEXT_MAX : CAPTION_MAX;

@@ -1,7 +1,7 @@
 import { captionContent, editAsUser, type TextChange } from './actors';
 import type { EmulatorCore } from './core';
 import { deleteTopic } from './methods';
-import { orderChat, shortUser, type UserRecord } from './state';
+import { orderChat, shortUser, unixNow, type UserRecord } from './state';
 import { detectEntities } from './text-format';
 import type { MessageEntity, TgMessage, TgUser } from './types';
 
@@ -14,6 +14,9 @@ export interface AgentSendOptions {
   media_group_id?: string;
   reply_to_message_id?: number;
 }
+
+/** The placeholder sender of messages an anonymous administrator writes (Telegram's GroupAnonymousBot). */
+export const GROUP_ANONYMOUS_BOT: TgUser = { id: 1087968824, is_bot: true, first_name: 'Group', username: 'GroupAnonymousBot' };
 
 /** What happens in groups: agents writing in the support group, its admins managing topics, other groups. */
 export class GroupActors {
@@ -53,6 +56,43 @@ export class GroupActors {
     });
     this.core.enqueueSeen(supportChatId, { message: structuredClone(message) });
     return structuredClone(message);
+  }
+
+  /**
+   * An administrator who writes anonymously, on behalf of the group: Telegram sends the message from the
+   * placeholder user GroupAnonymousBot with `sender_chat` set to the group itself.
+   */
+  anonymousAdminSend(opts: { threadId: number; text: string; author_signature?: string }): TgMessage {
+    const { world, supportChatId } = this.core;
+    const topic = world.topics.get(opts.threadId);
+    if (!topic || topic.deleted) throw new Error('message thread not found');
+    const entities = detectEntities(opts.text);
+    const chat = world.supportChat.chat;
+    const message = world.storeMessage(supportChatId, {
+      from: { ...GROUP_ANONYMOUS_BOT },
+      content: entities.length ? { text: opts.text, entities } : { text: opts.text },
+      threadId: opts.threadId,
+      extra: { sender_chat: structuredClone(chat), ...(opts.author_signature ? { author_signature: opts.author_signature } : {}) },
+    });
+    this.core.enqueueSeen(supportChatId, { message: structuredClone(message) });
+    return structuredClone(message);
+  }
+
+  /**
+   * An agent is promoted to administrator or demoted to a plain member: a `chat_member` update, which
+   * Telegram sends only to a bot that is an administrator and lists `chat_member` in allowed_updates.
+   */
+  setAgentAdmin(agentId: number, admin: boolean): void {
+    const rec = this.agent(agentId);
+    if (rec.admin === admin) return;
+    const member = (isAdmin: boolean) =>
+      isAdmin ? { user: shortUser(rec.user), status: 'administrator', can_be_edited: false, is_anonymous: false, can_manage_chat: true, can_manage_topics: true } : { user: shortUser(rec.user), status: 'member' };
+    const oldMember = member(rec.admin);
+    rec.admin = admin;
+    if (this.core.world.botStatus !== 'administrator') return;
+    this.core.enqueue({
+      chat_member: { chat: structuredClone(this.core.world.supportChat.chat), from: this.groupOwner(), date: unixNow(), old_chat_member: oldMember, new_chat_member: member(admin) },
+    });
   }
 
   agentEdit(agentId: number, messageId: number, change: TextChange): TgMessage {

@@ -144,6 +144,16 @@ export class BotApiEmulator extends EventEmitter {
     return this.groups.agentSend(agentId, opts);
   }
 
+  /** A message in a topic from an administrator writing anonymously, on behalf of the group. */
+  anonymousAdminSend(opts: { threadId: number; text: string; author_signature?: string }): TgMessage {
+    return this.groups.anonymousAdminSend(opts);
+  }
+
+  /** Promotes an agent to administrator of the support group, or demotes them (a chat_member update). */
+  setAgentAdmin(agentId: number, admin: boolean): void {
+    this.groups.setAgentAdmin(agentId, admin);
+  }
+
   agentEdit(agentId: number, messageId: number, change: TextChange): TgMessage {
     return this.groups.agentEdit(agentId, messageId, change);
   }

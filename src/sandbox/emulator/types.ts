@@ -165,6 +165,7 @@ export interface Update {
   edited_message?: TgMessage;
   callback_query?: CallbackQuery;
   my_chat_member?: ChatMemberUpdated;
+  chat_member?: ChatMemberUpdated;
   [extra: string]: unknown;
 }
 

@@ -13,6 +13,7 @@ export interface NewTicketMessage {
   replyToMessageId?: number | null;
   entities?: MessageEntity[] | null;
   authorName?: string | null;
+  teamSigned?: boolean;
 }
 
 /** An item of an album, as copyMessages needs it. */
@@ -48,8 +49,8 @@ export class TicketMessageRepository {
     }
     for (const message of messages) {
       await db.query(
-        `INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id, reply_to_message_id, entities, author_name)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT ON CONSTRAINT ticket_messages_source DO NOTHING`,
+        `INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id, reply_to_message_id, entities, author_name, team_signed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT ON CONSTRAINT ticket_messages_source DO NOTHING`,
         [
           ticketId,
           message.direction,
@@ -61,6 +62,7 @@ export class TicketMessageRepository {
           message.replyToMessageId ?? null,
           message.entities ? JSON.stringify(message.entities) : null,
           message.authorName ?? null,
+          message.teamSigned ?? false,
         ],
       );
     }

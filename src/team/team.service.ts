@@ -1,0 +1,82 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Tx, UnitOfWork } from '../jobs/unit-of-work';
+import { TicketRepository } from '../tickets/repositories/ticket.repository';
+import { UpdateClaimRepository } from '../tickets/repositories/update-claim.repository';
+import type { Ticket } from '../tickets/ticket.entity';
+import { ModerationRepository } from './repositories/moderation.repository';
+import { TeamRepository } from './repositories/team.repository';
+
+export interface Agent {
+  id: number;
+  name: string;
+  /** An administrator writing on behalf of the group: answers are signed with the team's name. */
+  anonymous: boolean;
+}
+
+type Outcome<T extends string> = { outcome: T | 'duplicate' | 'not-ticket' };
+
+/**
+ * The team's commands in a ticket's topic, each one unit of work that records the update and publishes
+ * what became true; the team's listeners turn it into the `team.work` job that shows it.
+ */
+@Injectable()
+export class TeamService {
+  private readonly logger = new Logger('Team');
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly updates: UpdateClaimRepository,
+    private readonly tickets: TicketRepository,
+    private readonly team: TeamRepository,
+    private readonly moderation: ModerationRepository,
+  ) {}
+
+  /** /take (for the writer or the agent replied to) and /release (`to: null`). */
+  assign(updateId: number, threadId: number, to: { id: number; name: string } | null, by: string): Promise<Outcome<'assigned' | 'same'>> {
+    return this.onTicket(updateId, threadId, 'assign', async (tx, ticket) => {
+      if (!(await this.team.assign(ticket.id, to, tx.db))) return { outcome: 'same' as const };
+      await tx.publish('ticket.assigned', { ticketId: ticket.id, agentId: to?.id ?? null, agentName: to?.name ?? null, by });
+      this.logger.log(`ticket #${ticket.id}: ${to ? `assigned to ${to.name}` : 'released'} by ${by}`);
+      return { outcome: 'assigned' as const };
+    });
+  }
+
+  readyAnswer(updateId: number, threadId: number, name: string, agentName: string): Promise<Outcome<'queued'>> {
+    return this.onTicket(updateId, threadId, 'ready-answer', async (tx, ticket) => {
+      await tx.publish('ticket.readyAnswer', { ticketId: ticket.id, name, agentName });
+      return { outcome: 'queued' as const };
+    });
+  }
+
+  ban(updateId: number, threadId: number, until: Date | null, reason: string | null, by: string): Promise<Outcome<'banned'>> {
+    return this.onTicket(updateId, threadId, 'ban', async (tx, ticket) => {
+      await this.moderation.ban({ customerId: ticket.customerId, until, reason, bannedBy: by }, tx.db);
+      await tx.publish('customer.banned', { ticketId: ticket.id, customerId: ticket.customerId, until: until?.toISOString() ?? null, reason, by });
+      this.logger.log(`customer ${ticket.customerId} banned by ${by} until ${until?.toISOString() ?? 'lifted'}`);
+      return { outcome: 'banned' as const };
+    });
+  }
+
+  unban(updateId: number, threadId: number, by: string): Promise<Outcome<'unbanned' | 'not-banned'>> {
+    return this.onTicket(updateId, threadId, 'unban', async (tx, ticket) => {
+      if (!(await this.moderation.unban(ticket.customerId, tx.db))) return { outcome: 'not-banned' as const };
+      await tx.publish('customer.unbanned', { ticketId: ticket.id, customerId: ticket.customerId, by });
+      this.logger.log(`customer ${ticket.customerId}: ban lifted by ${by}`);
+      return { outcome: 'unbanned' as const };
+    });
+  }
+
+  private onTicket<T extends { outcome: string }>(
+    updateId: number,
+    threadId: number,
+    kind: string,
+    work: (tx: Tx, ticket: Ticket) => Promise<T>,
+  ): Promise<T | { outcome: 'duplicate' | 'not-ticket' }> {
+    return this.uow.run(async (tx) => {
+      if (!(await this.updates.claim(updateId, kind, tx.db))) return { outcome: 'duplicate' as const };
+      const ticket = await this.tickets.ofThread(threadId, tx.db);
+      if (!ticket) return { outcome: 'not-ticket' as const };
+      return work(tx, ticket);
+    });
+  }
+}

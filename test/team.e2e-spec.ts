@@ -1,0 +1,225 @@
+import type { TgMessage, TgUser } from '../src/sandbox/emulator';
+import { SlaService } from '../src/team/sla.service';
+import { TestDesk, ackFor, botMessages, chooseCategory, handled, sleep, startDesk } from './support/test-desk';
+import { topicMessages } from './support/topic-view';
+
+/** Team tools: who counts as an agent, ownership, the SLA reminder, ready answers, bans and limits. */
+describe('team tools', () => {
+  let desk: TestDesk;
+  let admin: TgUser;
+  let other: TgUser;
+  let seq = 0;
+
+  beforeAll(async () => {
+    desk = await startDesk({ env: { MAX_TICKETS_PER_HOUR: '2', SLA_FIRST_RESPONSE: '30m' } });
+    admin = desk.emu.createAgent({ first_name: 'Olga', admin: true });
+    other = desk.emu.createAgent({ first_name: 'Pavel', admin: true });
+  });
+  afterAll(() => desk?.close());
+
+  async function openTicket(language: 'en' | 'ru' = 'en', first = `question ${++seq}`) {
+    const { emu } = desk;
+    const user = emu.createUser({ first_name: `Customer${seq}`, language_code: language });
+    await chooseCategory(emu, user, { language });
+    emu.userSendText(user.id, first);
+    await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
+    const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(` · ${first}`)), { what: 'the topic' });
+    await emu.waitFor(() => copyIn(topic.message_thread_id, first), { what: 'the first copy' });
+    return { user, threadId: topic.message_thread_id, ticketId: Number(/^#(\d+)/.exec(topic.name)![1]) };
+  }
+  const copyIn = (threadId: number, text: string) => topicMessages(desk.emu, threadId).find((m) => m.from?.id === desk.emu.botUser.id && m.text === text);
+  const botInTopic = (threadId: number, pattern: RegExp): TgMessage[] =>
+    topicMessages(desk.emu, threadId).filter((m) => m.from?.id === desk.emu.botUser.id && pattern.test(m.text ?? ''));
+  const card = (threadId: number) => topicMessages(desk.emu, threadId)[0];
+  /** Waits until the bot has taken every queued update and handled the last one. */
+  const settle = async () => {
+    const last = desk.emu.pendingUpdates().at(-1)?.update_id;
+    if (last !== undefined) await handled(desk.emu, last);
+  };
+
+  describe('who counts as an agent', () => {
+    it("delivers an administrator's answer", async () => {
+      const { user, threadId } = await openTicket();
+      desk.emu.agentSend(admin.id, { threadId, text: 'An admin answers' });
+      await desk.emu.waitFor(() => botMessages(desk.emu, user.id).find((m) => m.text === 'An admin answers'), { what: 'the answer' });
+    });
+
+    it("keeps a non-admin member's message in the group and notes it once per person", async () => {
+      const { emu } = desk;
+      const member = emu.createAgent({ first_name: 'Leaked', admin: false });
+      const { user, threadId } = await openTicket();
+      emu.agentSend(member.id, { threadId, text: 'I am not on the team' });
+      await emu.waitFor(() => botInTopic(threadId, /Leaked, you are not on the support team/)[0], { what: 'the note' });
+      emu.agentSend(member.id, { threadId, text: 'Still not on the team' });
+      emu.agentSend(admin.id, { threadId, text: 'The team answers' });
+      await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'The team answers'), { what: 'the admin answer' });
+      expect(botMessages(emu, user.id).filter((m) => /not on the team/.test(m.text ?? ''))).toEqual([]);
+      expect(botInTopic(threadId, /you are not on the support team/)).toHaveLength(1);
+    });
+
+    it('counts an agent promoted by a chat_member update', async () => {
+      const { emu } = desk;
+      const promoted = emu.createAgent({ first_name: 'Newcomer', admin: false });
+      const { user, threadId } = await openTicket();
+      emu.agentSend(promoted.id, { threadId, text: 'before promotion' });
+      await emu.waitFor(() => botInTopic(threadId, /Newcomer, you are not on the support team/)[0], { what: 'the note' });
+      emu.setAgentAdmin(promoted.id, true);
+      emu.agentSend(promoted.id, { threadId, text: 'after promotion' });
+      await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'after promotion'), { what: 'the answer after promotion' });
+      expect(botMessages(emu, user.id).find((m) => m.text === 'before promotion')).toBeUndefined();
+    });
+
+    it("delivers an anonymous administrator's message signed with the team's name", async () => {
+      const { emu } = desk;
+      const { user, threadId } = await openTicket();
+      emu.anonymousAdminSend({ threadId, text: 'Written on behalf of the group' });
+      const answer = await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text?.startsWith('Written on behalf of the group')), { what: 'the anonymous answer' });
+      expect(answer.text).toBe('Written on behalf of the group\n\n— Support team');
+    });
+
+    it('ignores a command addressed to another bot', async () => {
+      const { emu } = desk;
+      const { user, threadId, ticketId } = await openTicket();
+      emu.agentSend(admin.id, { threadId, text: '/close@otherbot' });
+      emu.agentSend(admin.id, { threadId, text: 'after the foreign command' });
+      await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'after the foreign command'), { what: 'the next answer' });
+      const [row] = await desk.sql<{ status: string }>('SELECT status FROM tickets WHERE id = $1', [ticketId]);
+      expect(row.status).toBe('open');
+      expect(botMessages(emu, user.id).filter((m) => /closed/.test(m.text ?? ''))).toEqual([]);
+      expect(botMessages(emu, user.id).find((m) => m.text === '/close@otherbot')).toBeUndefined();
+    });
+  });
+
+  describe('ownership', () => {
+    it('/take shows the assignee on the card, keeping the customer message, and /release clears it', async () => {
+      const { emu } = desk;
+      const { threadId } = await openTicket('en', 'my card question');
+      emu.agentSend(admin.id, { threadId, text: '/take' });
+      await emu.waitFor(() => /\nAssignee: Olga$/.test(card(threadId).text ?? ''), { what: 'the assignee on the card' });
+      expect(copyIn(threadId, 'my card question')).toBeDefined();
+      emu.agentSend(admin.id, { threadId, text: '/release' });
+      await emu.waitFor(() => !/Assignee/.test(card(threadId).text ?? ''), { what: 'the assignee gone from the card' });
+      expect(copyIn(threadId, 'my card question')).toBeDefined();
+    });
+
+    it("/take as a reply to another agent's message gives the ticket to that agent, who is mentioned when the customer writes", async () => {
+      const { emu } = desk;
+      const { user, threadId } = await openTicket();
+      const answer = emu.agentSend(other.id, { threadId, text: 'Pavel answers first' });
+      await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'Pavel answers first'), { what: 'the answer' });
+      emu.agentSend(admin.id, { threadId, text: '/take', reply_to_message_id: answer.message_id });
+      await emu.waitFor(() => /\nAssignee: Pavel$/.test(card(threadId).text ?? ''), { what: 'Pavel on the card' });
+      const link = card(threadId).entities?.find((e) => e.type === 'text_link' && e.url === `tg://user?id=${other.id}`);
+      expect(link).toBeDefined();
+      emu.userSendText(user.id, 'one more thing');
+      const mention = await emu.waitFor(() => botInTopic(threadId, /Pavel, the customer wrote again/)[0], { what: 'the mention' });
+      // Telegram turns an HTML link to tg://user?id=N into a text_mention of that user.
+      expect(mention.entities?.some((e) => e.type === 'text_mention' && (e as { user?: TgUser }).user?.id === other.id)).toBe(true);
+      expect(botInTopic(threadId, /the customer wrote again/)).toHaveLength(1);
+    });
+
+    it('announces a ticket without a first answer once in General after SLA_FIRST_RESPONSE (injected clock)', async () => {
+      const { emu } = desk;
+      const { threadId, ticketId } = await openTicket();
+      const sla = desk.app.get(SlaService);
+      const general = () => emu.chatMessages(emu.supportChatId).filter((m) => !m.message_thread_id && m.from?.id === emu.botUser.id && m.text?.includes(`#${ticketId} `));
+      expect(await sla.sweep(new Date(Date.now() + 29 * 60_000))).not.toContain(ticketId);
+      const later = new Date(Date.now() + 31 * 60_000);
+      const [first, second] = await Promise.all([sla.sweep(later), sla.sweep(later)]);
+      expect([...first, ...second].filter((id) => id === ticketId)).toEqual([ticketId]);
+      await emu.waitFor(() => general()[0], { what: 'the reminder in General' });
+      expect(await sla.sweep(new Date(Date.now() + 60 * 60_000))).not.toContain(ticketId);
+      await sleep(500);
+      expect(general()).toHaveLength(1);
+      const reminder = general()[0];
+      expect(reminder.text).toMatch(/has waited .* for a first answer\. Assignee: nobody\./);
+      expect(reminder.entities?.some((e) => e.type === 'text_link' && e.url?.endsWith(`/${threadId}`))).toBe(true);
+    });
+  });
+
+  describe('ready answers', () => {
+    it("/r NAME sends the answer in the customer's language with placeholders filled, and marks a copy in the topic", async () => {
+      const { emu } = desk;
+      const { user, threadId, ticketId } = await openTicket('ru');
+      emu.agentSend(admin.id, { threadId, text: '/r hello' });
+      const sent = await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text?.startsWith('Здравствуйте')), { what: 'the ready answer' });
+      expect(sent.text).toBe(`Здравствуйте, ${user.first_name}! Спасибо, что написали нам. Мы разбираемся с обращением #${ticketId} и скоро ответим.`);
+      const mirror = await emu.waitFor(() => botInTopic(threadId, /Ready answer “hello” sent to the customer/)[0], { what: 'the marked copy' });
+      expect(mirror.text).toContain(sent.text!);
+    });
+
+    it('/r alone lists the names; an unknown name answers with the closest and sends nothing', async () => {
+      const { emu } = desk;
+      const { user, threadId } = await openTicket();
+      const before = botMessages(emu, user.id).length;
+      emu.agentSend(admin.id, { threadId, text: '/r' });
+      await emu.waitFor(() => botInTopic(threadId, /Ready answers: hello, refund, password, details, bye/)[0], { what: 'the list' });
+      emu.agentSend(admin.id, { threadId, text: '/r refnd' });
+      await emu.waitFor(() => botInTopic(threadId, /There is no ready answer “refnd”\. Closest: refund\. Nothing was sent\./)[0], { what: 'the closest names' });
+      await sleep(300);
+      expect(botMessages(emu, user.id)).toHaveLength(before);
+    });
+  });
+
+  describe('moderation', () => {
+    it('a banned customer gets one polite answer, then reaches nobody and opens nothing; the topic says who and until when', async () => {
+      const { emu } = desk;
+      const { user, threadId, ticketId } = await openTicket();
+      emu.agentSend(admin.id, { threadId, text: '/ban 7d spam' });
+      await emu.waitFor(() => botInTopic(threadId, /Olga banned the customer until .* UTC \(\d+ h\)\. Reason: spam/)[0], { what: 'the ban note' });
+      const topicBefore = emu.topicMessages(threadId).length;
+      const repliesBefore = botMessages(emu, user.id).length;
+      emu.userSendText(user.id, 'spam 1');
+      await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'Sorry, we can no longer accept messages from you here.'), { what: 'the polite answer' });
+      emu.userSendText(user.id, 'spam 2');
+      emu.userSendText(user.id, '/start');
+      emu.userSendText(user.id, 'spam 3');
+      await settle();
+      await sleep(500);
+      expect(botMessages(emu, user.id)).toHaveLength(repliesBefore + 1);
+      expect(emu.topicMessages(threadId)).toHaveLength(topicBefore);
+      const rows = await desk.sql<{ n: number }>(`SELECT count(*)::int AS n FROM ticket_messages WHERE ticket_id = $1 AND text LIKE 'spam%'`, [ticketId]);
+      expect(rows[0].n).toBe(0);
+      const tickets = await desk.sql<{ n: number }>('SELECT count(*)::int AS n FROM tickets WHERE customer_id = $1', [user.id]);
+      expect(tickets[0].n).toBe(1);
+    });
+
+    it('a ban expires by itself, and /unban lifts one at once', async () => {
+      const { emu } = desk;
+      const { user, threadId } = await openTicket();
+      emu.agentSend(admin.id, { threadId, text: '/ban 1h' });
+      await emu.waitFor(() => botInTopic(threadId, /Olga banned the customer until/)[0], { what: 'the ban note' });
+      // The hour has passed.
+      await desk.sql(`UPDATE customer_bans SET until = now() - interval '1 second' WHERE customer_id = $1`, [user.id]);
+      emu.userSendText(user.id, 'back after the ban');
+      await emu.waitFor(() => copyIn(threadId, 'back after the ban'), { what: 'the message after expiry' });
+
+      emu.agentSend(admin.id, { threadId, text: '/ban' });
+      await emu.waitFor(() => botInTopic(threadId, /banned the customer until further notice/)[0], { what: 'the open-ended ban' });
+      emu.agentSend(admin.id, { threadId, text: '/unban' });
+      await emu.waitFor(() => botInTopic(threadId, /Olga lifted the ban/)[0], { what: 'the unban note' });
+      emu.userSendText(user.id, 'after the unban');
+      await emu.waitFor(() => copyIn(threadId, 'after the unban'), { what: 'the message after unban' });
+    });
+
+    it('MAX_TICKETS_PER_HOUR: a further ticket is refused clearly and the message is kept', async () => {
+      const { emu } = desk;
+      const user = emu.createUser({ first_name: 'Busy', language_code: 'en' });
+      for (let i = 1; i <= 2; i++) {
+        await chooseCategory(emu, user);
+        emu.userSendText(user.id, `busy ${i}`);
+        await emu.waitFor(() => botMessages(emu, user.id).filter((m) => /Thank you for your request/.test(m.text ?? '')).length === i, { what: `ticket ${i}` });
+        emu.userSendText(user.id, '/close');
+        await emu.waitFor(() => botMessages(emu, user.id).filter((m) => /is closed/.test(m.text ?? '')).length === i, { what: `close ${i}` });
+      }
+      await desk.sql(`UPDATE tickets SET closed_at = now() - interval '2 days' WHERE customer_id = $1`, [user.id]);
+      await chooseCategory(emu, user);
+      emu.userSendText(user.id, 'busy 3');
+      await emu.waitFor(() => botMessages(emu, user.id).find((m) => /You have opened 2 requests within an hour/.test(m.text ?? '')), { what: 'the limit answer' });
+      const tickets = await desk.sql<{ n: number }>('SELECT count(*)::int AS n FROM tickets WHERE customer_id = $1', [user.id]);
+      expect(tickets[0].n).toBe(2);
+      const [customer] = await desk.sql<{ draft: { text: string }[] }>('SELECT draft FROM customers WHERE id = $1', [user.id]);
+      expect(customer.draft.map((d) => d.text)).toEqual(['busy 3']);
+    });
+  });
+});
