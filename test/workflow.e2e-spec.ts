@@ -48,6 +48,24 @@ describe('workflow', () => {
     expect(links).toEqual([`https://t.me/c/${group}/${first.threadId}`, `https://t.me/c/${group}/${second.threadId}`]);
   });
 
+  it('/stats answers in the topic it was asked in with the desk’s numbers; a wrong period gets the usage', async () => {
+    const { emu } = desk;
+    const { threadId } = await openTicket('Counted', 'count me in');
+    const ask = emu.agentSend(agent.id, { threadId, text: '/stats 30d' });
+    const reply = await emu.waitFor(
+      () => emu.topicMessages(threadId).find((m) => m.from?.id === emu.botUser.id && m.reply_to_message?.message_id === ask.message_id),
+      { what: 'the numbers' },
+    );
+    const [row] = await desk.sql<{ open: string; waiting: string }>(
+      `SELECT count(*) FILTER (WHERE status = 'open') AS open, count(*) FILTER (WHERE status = 'open' AND last_speaker IS DISTINCT FROM 'agent') AS waiting FROM tickets`,
+    );
+    expect(reply.text!.split('\n').slice(0, 2)).toEqual(['📊 The desk, last 30 days', `Open now: ${row.open} · waiting for the team: ${row.waiting}`]);
+    const wrong = emu.agentSend(agent.id, { threadId, text: '/stats yesterday' });
+    await emu.waitFor(() => emu.topicMessages(threadId).find((m) => m.reply_to_message?.message_id === wrong.message_id && /Use \/stats/.test(m.text ?? '')), {
+      what: 'the usage',
+    });
+  });
+
   it('asks for a rating once after a close, stores it, posts it in the topic, and shows it on the next ticket’s card', async () => {
     const { emu } = desk;
     const { user, threadId, ticketId } = await openTicket('Rater', 'please rate me');

@@ -5,6 +5,7 @@ import { escapeHtml } from '../telegram/html';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { CategoryCatalog } from '../tickets/category-catalog.service';
+import { DeskStats, StatsRepository } from '../tickets/repositories/stats.repository';
 import { TicketRepository, WaitingTicket } from '../tickets/repositories/ticket.repository';
 
 /** Tickets per page of /open: one message stays short enough to read at a glance. */
@@ -47,6 +48,24 @@ export function openListText(
   return [i18n.t(language, 'open.title', { count: page.total }), '', ...lines, ...(footer.length ? ['', ...footer] : [])].join('\n');
 }
 
+/** The text of /stats (Telegram HTML). */
+export function statsText(i18n: I18n, language: Language, stats: DeskStats, days: number, labelOf: (category: string, subcategory: string | null) => string): string {
+  const t = (key: Parameters<I18n['t']>[1], vars: Record<string, string | number> = {}) => i18n.t(language, key, vars);
+  const none = t('stats.none');
+  const duration = (s: number | null) => (s === null ? none : formatWaited(s * 1000, language));
+  const period = language === 'ru' ? `${days} дн.` : `${days} day${days === 1 ? '' : 's'}`;
+  const busiest = stats.busiest.map((b) => `${labelOf(b.category, b.subcategory)} (${b.tickets})`).join(', ') || none;
+  return [
+    t('stats.title', { period }),
+    t('stats.now', { open: stats.open, waiting: stats.waiting }),
+    t('stats.flow', { opened: stats.opened, closed: stats.closed }),
+    t('stats.firstAnswer', { median: duration(stats.firstAnswerMedianS), p90: duration(stats.firstAnswerP90S) }),
+    t('stats.close', { median: duration(stats.closeMedianS) }),
+    t('stats.rating', { average: stats.ratingAverage === null ? none : stats.ratingAverage.toFixed(1), rated: stats.rated }),
+    t('stats.busiest', { list: busiest }),
+  ].join('\n');
+}
+
 /** The team's desk-wide commands, answered wherever they are asked in the support group (the General topic too). */
 @Injectable()
 export class DeskCommands {
@@ -56,6 +75,7 @@ export class DeskCommands {
     private readonly catalog: CategoryCatalog,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
+    private readonly statsRepository: StatsRepository,
   ) {}
 
   /** `/open [page]`: the tickets waiting for the team, oldest first, with how long and a link to each. */
@@ -65,6 +85,15 @@ export class DeskCommands {
     const language = this.config.supportLanguage;
     const text = openListText(this.i18n, language, waiting, page, new Date(), (t) => this.catalog.label(language, t.category, t.subcategory), this.config.supportChatId);
     await this.reply(to, threadId, text);
+  }
+
+  /** `/stats [7d|30d]`: the desk's numbers over the period (7 days unless asked otherwise). */
+  async stats(to: Message, threadId: number | undefined, arg: string | undefined): Promise<void> {
+    const language = this.config.supportLanguage;
+    const days = arg ? Number(/^(\d{1,3})d$/i.exec(arg)?.[1]) : 7;
+    if (!Number.isInteger(days) || days < 1 || days > 365) return this.reply(to, threadId, this.i18n.t(language, 'stats.usage'));
+    const stats = await this.statsRepository.since(days * 86_400);
+    await this.reply(to, threadId, statsText(this.i18n, language, stats, days, (c, s) => this.catalog.label(language, c, s)));
   }
 
   private async reply(to: Message, threadId: number | undefined, text: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { unitConfig } from '../../test/support/unit-fixtures';
 import { I18n } from '../telegram/i18n/i18n.service';
-import { OPEN_PAGE_SIZE, formatWaited, openListText, topicLink } from './desk-commands.service';
+import { OPEN_PAGE_SIZE, formatWaited, openListText, statsText, topicLink } from './desk-commands.service';
 
 describe('/open', () => {
   const i18n = new I18n(unitConfig());
@@ -37,5 +37,35 @@ describe('/open', () => {
   it('says so when nothing waits, and has no footer on the last page', () => {
     expect(openListText(i18n, 'en', { total: 0, tickets: [] }, 1, now, () => '', -1001)).toBe('✅ No ticket is waiting for the team.');
     expect(openListText(i18n, 'en', { total: 1, tickets: [waiting(1, 1)] }, 1, now, () => 'x', -1001)).not.toContain('Page');
+  });
+});
+
+describe('/stats', () => {
+  const i18n = new I18n(unitConfig());
+
+  it('says every figure, with durations in words and dashes where there is nothing to measure', () => {
+    const stats = {
+      open: 3,
+      waiting: 1,
+      opened: 4,
+      closed: 2,
+      firstAnswerMedianS: 30 * 60,
+      firstAnswerP90S: 78 * 60,
+      closeMedianS: 3 * 3600,
+      ratingAverage: 3.5,
+      rated: 2,
+      busiest: [{ category: 'payments', subcategory: null, tickets: 2 }],
+    };
+    expect(statsText(i18n, 'en', stats, 7, (c) => c.toUpperCase()).split('\n')).toEqual([
+      '📊 <b>The desk, last 7 days</b>',
+      'Open now: 3 · waiting for the team: 1',
+      'Opened: 4 · closed: 2',
+      'First answer: median 30 min · 90% within 1 h 18 min',
+      'Time to close: median 3 h 0 min',
+      'Rating: 3.5 of 5 (2 rated)',
+      'Busiest: PAYMENTS (2)',
+    ]);
+    const empty = { ...stats, firstAnswerMedianS: null, firstAnswerP90S: null, closeMedianS: null, ratingAverage: null, rated: 0, busiest: [] };
+    expect(statsText(i18n, 'ru', empty, 1, (c) => c)).toContain('Оценка: — из 5 (оценок: 0)');
   });
 });

@@ -18,6 +18,7 @@ const CLOSE = /^\/close(@\w+)?\s*$/i;
 const REOPEN = /^\/reopen(@\w+)?\s*$/i;
 /** Desk-wide commands, in any topic including General. */
 const OPEN = /^\/open(@\w+)?(?:\s+(\d{1,4}))?\s*$/i;
+const STATS = /^\/stats(@\w+)?(?:\s+(\S+))?\s*$/i;
 /** Internal notes stay in the topic: "// text" or "/note text". */
 const NOTE = /^(\/\/|\/note(@\w+)?(\s|$))/i;
 
@@ -67,9 +68,12 @@ export class ForumUpdate {
     // An anonymous administrator writes as the group (from: GroupAnonymousBot, sender_chat: the group).
     const asGroup = message.sender_chat?.id === this.config.supportChatId;
     const open = OPEN.exec(text);
-    if (open && message.from && (!message.from.is_bot || asGroup) && !this.team.addressedElsewhere(text, ctx.botInfo.username)) {
+    const stats = STATS.exec(text);
+    if ((open || stats) && message.from && (!message.from.is_bot || asGroup) && !this.team.addressedElsewhere(text, ctx.botInfo.username)) {
       // Desk-wide, in any topic (General too), for the team only.
-      if (await this.team.isTeam(message)) await this.desk.open(message, threadId, Number(open[2] ?? 1));
+      if (!(await this.team.isTeam(message))) return;
+      if (open) await this.desk.open(message, threadId, Number(open[2] ?? 1));
+      else await this.desk.stats(message, threadId, stats![2]);
       return;
     }
     if (!threadId || !message.from || (message.from.is_bot && !asGroup) || !messageKind(message)) return;

@@ -8,6 +8,7 @@ import { TicketAckJob } from './jobs/ticket-ack.job';
 import { CustomerRepository } from './repositories/customer.repository';
 import { TicketMessageRepository } from './repositories/ticket-message.repository';
 import { TicketNoticeRepository } from './repositories/ticket-notice.repository';
+import { StatsRepository } from './repositories/stats.repository';
 import { TicketRepository } from './repositories/ticket.repository';
 import { TopicRepository } from './repositories/topic.repository';
 import { UpdateClaimRepository } from './repositories/update-claim.repository';
@@ -15,7 +16,7 @@ import { ModerationRepository } from '../team/repositories/moderation.repository
 import { TicketsService } from './tickets.service';
 import { TicketsUpdate } from './tickets.update';
 
-const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageRepository, TicketNoticeRepository, TopicRepository, UpdateClaimRepository, ModerationRepository];
+const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageRepository, TicketNoticeRepository, TopicRepository, UpdateClaimRepository, ModerationRepository, StatsRepository];
 
 /** Customers, tickets and their messages: the private-chat dialogue, and the tables behind the whole desk. */
 @Module({
