@@ -66,6 +66,26 @@ describe('workflow', () => {
     });
   });
 
+  it('/transcript sends the whole conversation, both sides in order, media as placeholders, as a file in the topic', async () => {
+    const { emu } = desk;
+    const { user, threadId, ticketId } = await openTicket('Scribe', 'my parcel is late');
+    emu.agentSend(agent.id, { threadId, text: 'which parcel?' });
+    await emu.waitFor(() => fromBot(user.id).find((m) => m.text === 'which parcel?'), { what: 'the answer' });
+    emu.userSendPhoto(user.id, { caption: 'this label' });
+    await emu.waitFor(() => topicMessages(emu, threadId).find((m) => m.caption === 'this label'), { what: 'the photo in the topic' });
+    emu.agentSend(agent.id, { threadId, text: '/transcript' });
+    const file = await emu.waitFor(
+      () => emu.topicMessages(threadId).find((m) => m.from?.id === emu.botUser.id && m.document),
+      { what: 'the transcript' },
+    );
+    expect(file.document!.file_name).toBe(`ticket-${ticketId}.txt`);
+    expect(file.caption).toBe(`📄 The conversation of ticket #${ticketId}: 3 messages.`);
+    const text = emu.fileContent(String(file.document!.file_id))!.bytes!.toString('utf8');
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^#${ticketId} · `));
+    expect(lines.slice(-3).map((l) => l.replace(/^\[[^\]]+\] /, ''))).toEqual(['Scribe: my parcel is late', 'Olga (Support): which parcel?', 'Scribe: [photo] this label']);
+  });
+
   it('asks for a rating once after a close, stores it, posts it in the topic, and shows it on the next ticket’s card', async () => {
     const { emu } = desk;
     const { user, threadId, ticketId } = await openTicket('Rater', 'please rate me');

@@ -5,7 +5,11 @@ import { escapeHtml } from '../telegram/html';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { CategoryCatalog } from '../tickets/category-catalog.service';
+import { plainFromHtml } from '../telegram/formatted-text';
+import { CustomerRepository } from '../tickets/repositories/customer.repository';
 import { DeskStats, StatsRepository } from '../tickets/repositories/stats.repository';
+import { TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
+import type { TicketMessage } from '../tickets/ticket-message.entity';
 import { TicketRepository, WaitingTicket } from '../tickets/repositories/ticket.repository';
 
 /** Tickets per page of /open: one message stays short enough to read at a glance. */
@@ -66,6 +70,21 @@ export function statsText(i18n: I18n, language: Language, stats: DeskStats, days
   ].join('\n');
 }
 
+/** One line per message of the transcript: time (UTC), who, and the text, media as a placeholder with its caption. */
+export function transcriptText(
+  header: string[],
+  messages: Pick<TicketMessage, 'direction' | 'kind' | 'text' | 'authorName' | 'createdAt'>[],
+  names: { customer: string; team: string },
+): string {
+  const lines = messages.map((m) => {
+    const at = new Date(m.createdAt).toISOString().slice(0, 16).replace('T', ' ');
+    const who = m.direction === 'customer' ? names.customer : `${m.authorName ?? names.team} (${names.team})`;
+    const media = m.kind === 'text' ? '' : `[${m.kind.replace(/_/g, ' ')}]${m.text ? ' ' : ''}`;
+    return `[${at}] ${who}: ${media}${m.text ?? ''}`;
+  });
+  return [...header, '', ...lines, ''].join('\n');
+}
+
 /** The team's desk-wide commands, answered wherever they are asked in the support group (the General topic too). */
 @Injectable()
 export class DeskCommands {
@@ -76,6 +95,8 @@ export class DeskCommands {
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
     private readonly statsRepository: StatsRepository,
+    private readonly messages: TicketMessageRepository,
+    private readonly customers: CustomerRepository,
   ) {}
 
   /** `/open [page]`: the tickets waiting for the team, oldest first, with how long and a link to each. */
@@ -94,6 +115,34 @@ export class DeskCommands {
     if (!Number.isInteger(days) || days < 1 || days > 365) return this.reply(to, threadId, this.i18n.t(language, 'stats.usage'));
     const stats = await this.statsRepository.since(days * 86_400);
     await this.reply(to, threadId, statsText(this.i18n, language, stats, days, (c, s) => this.catalog.label(language, c, s)));
+  }
+
+  /** `/transcript` in a ticket's topic: the whole conversation as a text file in the topic. */
+  async transcript(to: Message, threadId: number): Promise<void> {
+    const language = this.config.supportLanguage;
+    const ticket = await this.tickets.ofThread(threadId);
+    if (!ticket) return this.reply(to, threadId, this.i18n.t(language, 'topic.notTicket'));
+    const [messages, customer] = await Promise.all([this.messages.allOf(ticket.id), this.customers.find(ticket.customerId)]);
+    const customerName = [customer?.firstName, customer?.lastName].filter(Boolean).join(' ') || String(ticket.customerId);
+    const label = this.catalog.label(language, ticket.category, ticket.subcategory);
+    const header = [
+      `#${ticket.id} · ${label}`,
+      `${customerName}${customer?.username ? ` (@${customer.username})` : ''} · id ${ticket.customerId} · ${ticket.language}`,
+      `${new Date(ticket.createdAt).toISOString().slice(0, 16).replace('T', ' ')} UTC · ${ticket.status}`,
+    ];
+    const text = transcriptText(header, messages, { customer: customerName, team: plainFromHtml(this.i18n.t(language, 'transcript.team')) });
+    await this.gateway.call(
+      'sendDocument',
+      {
+        chat_id: this.config.supportChatId,
+        message_thread_id: threadId,
+        document: { source: Buffer.from(text, 'utf8'), filename: `ticket-${ticket.id}.txt` },
+        caption: this.i18n.t(language, 'transcript.caption', { ticket: ticket.id, messages: messages.length }),
+        parse_mode: 'HTML',
+        reply_parameters: { message_id: to.message_id, allow_sending_without_reply: true },
+      },
+      { lane: 'group', key: ticket.id },
+    );
   }
 
   private async reply(to: Message, threadId: number | undefined, text: string): Promise<void> {

@@ -19,6 +19,7 @@ const REOPEN = /^\/reopen(@\w+)?\s*$/i;
 /** Desk-wide commands, in any topic including General. */
 const OPEN = /^\/open(@\w+)?(?:\s+(\d{1,4}))?\s*$/i;
 const STATS = /^\/stats(@\w+)?(?:\s+(\S+))?\s*$/i;
+const TRANSCRIPT = /^\/transcript(@\w+)?\s*$/i;
 /** Internal notes stay in the topic: "// text" or "/note text". */
 const NOTE = /^(\/\/|\/note(@\w+)?(\s|$))/i;
 
@@ -83,6 +84,7 @@ export class ForumUpdate {
     if (!member) return;
     if (await this.team.command(ctx.update.update_id, threadId, message, member)) return;
     const agent = member.name;
+    if (TRANSCRIPT.test(text)) return this.desk.transcript(message, threadId);
     if (CLOSE.test(text)) {
       const result = await this.conversation.closeByAgent(ctx.update.update_id, threadId, agent);
       if (result.outcome === 'already') await this.say(threadId, message, 'topic.alreadyClosed');

@@ -78,6 +78,11 @@ export class TicketMessageRepository {
     await db.query(`UPDATE ticket_messages SET text = $2, entities = $3 WHERE id = $1`, [id, text, entities ? JSON.stringify(entities) : null]);
   }
 
+  /** Every message of a ticket, both sides, in the order they were written (for the transcript). */
+  allOf(ticketId: number): Promise<TicketMessage[]> {
+    return this.rows.find({ where: { ticketId }, order: { id: 'ASC' } });
+  }
+
   firstCustomerMessage(ticketId: number): Promise<TicketMessage | null> {
     return this.rows.findOne({ where: { ticketId, direction: 'customer' }, order: { id: 'ASC' } });
   }
