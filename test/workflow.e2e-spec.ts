@@ -86,6 +86,28 @@ describe('workflow', () => {
     expect(lines.slice(-3).map((l) => l.replace(/^\[[^\]]+\] /, ''))).toEqual(['Scribe: my parcel is late', 'Olga (Support): which parcel?', 'Scribe: [photo] this label']);
   });
 
+  it('after a low rating asks what went wrong, and posts the answer in the topic without reopening the ticket', async () => {
+    const { emu } = desk;
+    const { user, threadId, ticketId } = await openTicket('Unhappy', 'nothing works');
+    emu.userSendText(user.id, '/close');
+    const question = await emu.waitFor(() => fromBot(user.id).find((m) => /How would you rate our help/.test(m.text ?? '')), { what: 'the rating question' });
+    emu.userClick(user.id, question.message_id, `rate:${ticketId}:1`);
+    await emu.waitFor(() => fromBot(user.id).find((m) => m.message_id === question.message_id && /What could we have done better/.test(m.text ?? '')), {
+      what: 'the invitation to comment',
+    });
+    emu.userSendText(user.id, 'you took three days to answer');
+    await emu.waitFor(() => fromBot(user.id).find((m) => m.text === 'Thank you for telling us. Our team will read it.'), { what: 'the thanks' });
+    await emu.waitFor(() => topicMessages(emu, threadId).find((m) => m.text === '💬 The customer’s comment on the rating: you took three days to answer'), {
+      what: 'the comment in the topic',
+    });
+    const [row] = await desk.sql<{ status: string; rating: number; rating_comment: string }>(`SELECT status, rating, rating_comment FROM tickets WHERE id = $1`, [ticketId]);
+    expect(row).toEqual({ status: 'closed', rating: 1, rating_comment: 'you took three days to answer' });
+    // Only that one text was the comment: the next one reopens the ticket as usual (within the window).
+    emu.userSendText(user.id, 'and one more thing');
+    await emu.waitFor(() => topicMessages(emu, threadId).find((m) => m.text === 'and one more thing'), { what: 'the message in the reopened topic' });
+    expect((await desk.sql<{ status: string }>(`SELECT status FROM tickets WHERE id = $1`, [ticketId]))[0].status).toBe('open');
+  });
+
   it('asks for a rating once after a close, stores it, posts it in the topic, and shows it on the next ticket’s card', async () => {
     const { emu } = desk;
     const { user, threadId, ticketId } = await openTicket('Rater', 'please rate me');

@@ -12,6 +12,8 @@ export interface EventMap {
   'ticket.reopened': { ticketId: number; by: 'customer' | 'agent'; agentName?: string };
   /** The customer rated their closed ticket. */
   'ticket.rated': { ticketId: number; rating: number };
+  /** The customer commented on their low rating. */
+  'ticket.commented': { ticketId: number };
   /** The customer was warned that the ticket closes soon and answered (the button, or a message): it stays open. */
   'ticket.keptOpen': { ticketId: number };
   /** An agent wrote in a ticket's topic; the answer waits for its copy to the customer. */

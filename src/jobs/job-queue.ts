@@ -9,7 +9,7 @@ export interface JobMap {
   /** Copy the agents' pending answers of a ticket to the customer, in order. */
   'ticket.deliver': { ticketId: number };
   /** The visible side of closing and reopening: the topic's state and title, notes, the customer's message. */
-  'ticket.lifecycle': { ticketId: number; event: 'closed' | 'reopened' | 'kept-open' | 'rated'; by: 'customer' | 'agent' | 'auto'; agentName?: string };
+  'ticket.lifecycle': { ticketId: number; event: 'closed' | 'reopened' | 'kept-open' | 'rated' | 'commented'; by: 'customer' | 'agent' | 'auto'; agentName?: string };
   /** Mirror an edit to the copy on the other side. */
   'message.edit': { rowId: number; text?: string; caption?: string; entities?: unknown[] };
   /** The customer blocked or unblocked the bot: say so in the open ticket's topic. */

@@ -90,6 +90,10 @@ export class Ticket {
   @Column({ name: 'rated_at', type: 'timestamptz', nullable: true })
   ratedAt: Date | null;
 
+  /** What the customer wrote after a low rating, when asked. */
+  @Column({ name: 'rating_comment', type: 'text', nullable: true })
+  ratingComment: string | null;
+
   /** The status the topic's icon shows now (see TopicStatusService). */
   @Column({ name: 'topic_icon', type: 'text', nullable: true })
   topicIcon: 'waiting' | 'answered' | 'closed' | null;

@@ -103,7 +103,7 @@ function setup(env: Record<string, string> = {}) {
   customers.claimPrompt.mockResolvedValue(true);
   customers.claimGreeting.mockResolvedValue(true);
   customers.countDropped.mockResolvedValue(1);
-  const tickets = mockOf<TicketRepository>('openOf', 'recentlyClosed', 'open', 'reopen', 'find');
+  const tickets = mockOf<TicketRepository>('openOf', 'recentlyClosed', 'open', 'reopen', 'find', 'awaitingComment', 'recordComment');
   tickets.reopen.mockResolvedValue(true);
   const messages = mockOf<TicketMessageRepository>('insert');
   const ack = mockOf<TicketAckJob>('sendInline', 'tell');
@@ -113,6 +113,7 @@ function setup(env: Record<string, string> = {}) {
   customers.upsert.mockResolvedValue(customer());
   tickets.openOf.mockResolvedValue(null);
   tickets.recentlyClosed.mockResolvedValue(null);
+  tickets.awaitingComment.mockResolvedValue(null);
   ack.sendInline.mockImplementation(async () => {
     order.push('ack');
   });

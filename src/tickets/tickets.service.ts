@@ -24,6 +24,9 @@ const ACK_LOST_AFTER_MS = 8000;
 
 export type { Sender };
 
+/** How long after a low rating the customer's next text counts as its comment. */
+export const COMMENT_WINDOW_S = 30 * 60;
+
 export type ReceiveResult =
   | { outcome: 'duplicate' }
   | { outcome: 'opened'; ticket: Ticket; customer: Customer }
@@ -33,7 +36,9 @@ export type ReceiveResult =
   | { outcome: 'needs-category'; customer: Customer; prompt: boolean; draftFull: boolean }
   | { outcome: 'awaiting-description'; customer: Customer }
   /** MAX_TICKETS_PER_HOUR reached: the message is kept as a draft for the next ticket; `tell` at most once per PROMPT_EVERY_S. */
-  | { outcome: 'limited'; customer: Customer; max: number; tell: boolean };
+  | { outcome: 'limited'; customer: Customer; max: number; tell: boolean }
+  /** The text answered the question after a low rating: stored as the rating's comment, nothing reopened. */
+  | { outcome: 'commented'; ticket: Ticket; customer: Customer };
 
 export type DialogueResult = { outcome: 'duplicate' } | { outcome: 'ok'; customer: Customer; openTicket: Ticket | null };
 /** /start: `greet` says whether to answer it now (not more often than PROMPT_EVERY_S). */
@@ -74,6 +79,14 @@ export class TicketsService {
         if (open) {
           await this.append(tx, open, customer, [message]);
           return { outcome: 'appended', ticket: open, customer };
+        }
+        // Asked what went wrong after a low rating, the customer's next text is that comment.
+        if (message.kind === 'text' && message.text) {
+          const rated = await this.tickets.awaitingComment(customer.id, COMMENT_WINDOW_S, tx.db);
+          if (rated && (await this.tickets.recordComment(rated.id, message.text, tx.db))) {
+            await tx.publish('ticket.commented', { ticketId: rated.id });
+            return { outcome: 'commented', ticket: rated, customer };
+          }
         }
         // Writing again soon after a ticket closed reopens it, unless a new topic was already chosen.
         const recent = customer.step === 'describe' ? null : await this.tickets.recentlyClosed(customer.id, this.config.reopenWindowMs, tx.db);

@@ -6,6 +6,7 @@ import { escapeHtml } from '../telegram/html';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { stars } from './rating';
+import { LOW_RATING } from './repositories/ticket.repository';
 import { ModerationRepository } from '../team/repositories/moderation.repository';
 import { CategoryCatalog } from './category-catalog.service';
 import { ConversationService } from './conversation.service';
@@ -98,6 +99,10 @@ export class TicketsUpdate {
     const incoming = toIncoming(ctx.update.update_id, message);
     if (!incoming) return;
     const result = await this.tickets.receive(incoming);
+    if (result.outcome === 'commented') {
+      await this.send(result.customer.id, this.i18n.t(result.customer.language, 'rating.commentThanks'));
+      return;
+    }
     if (result.outcome === 'limited') {
       if (result.tell) await this.send(result.customer.id, this.i18n.t(result.customer.language, 'limit.tickets', { max: result.max }));
       return;
@@ -133,7 +138,13 @@ export class TicketsUpdate {
     const message = ctx.callbackQuery?.message;
     if (result.outcome === 'rated' && message && message.date !== 0) {
       await this.gateway
-        .editMessageText(message.chat.id, message.message_id, this.i18n.t(language, 'rating.done', { ticket: ticketId, stars: stars(rating) }), { reply_markup: { inline_keyboard: [] } }, { lane: 'customer' })
+        .editMessageText(
+          message.chat.id,
+          message.message_id,
+          this.i18n.t(language, rating <= LOW_RATING ? 'rating.doneLow' : 'rating.done', { ticket: ticketId, stars: stars(rating) }),
+          { reply_markup: { inline_keyboard: [] } },
+          { lane: 'customer' },
+        )
         .catch(() => undefined);
     }
   }

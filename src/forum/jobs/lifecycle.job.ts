@@ -49,6 +49,7 @@ export class LifecycleJob implements OnModuleInit {
     if (!ticket) throw new Error(`ticket #${ticketId} does not exist`);
     if (event === 'kept-open') return this.keptOpen(ticket);
     if (event === 'rated') return this.rated(ticket);
+    if (event === 'commented') return this.commented(ticket);
     // The state may have changed again since (closed, then reopened at once): act on the latest only.
     if ((event === 'closed') !== (ticket.status === 'closed')) return;
     const agent = agentName ?? '';
@@ -122,6 +123,13 @@ export class LifecycleJob implements OnModuleInit {
     if (!ticket.rating || !ticket.threadId || (await this.notices.wasSent(ticket.id, 'topic:rated'))) return;
     await this.notes.post(ticket.threadId, 'topic.rated', { rating: ticket.rating, stars: stars(ticket.rating) });
     await persist(() => this.notices.recordSent(ticket.id, 'topic:rated'), `ticket #${ticket.id}: rating note`, this.logger);
+  }
+
+  /** The customer's comment on their low rating: the team reads it in the topic, once. */
+  private async commented(ticket: Ticket): Promise<void> {
+    if (!ticket.ratingComment || !ticket.threadId || (await this.notices.wasSent(ticket.id, 'topic:rating-comment'))) return;
+    await this.notes.post(ticket.threadId, 'topic.ratingComment', { comment: ticket.ratingComment });
+    await persist(() => this.notices.recordSent(ticket.id, 'topic:rating-comment'), `ticket #${ticket.id}: rating comment`, this.logger);
   }
 
   /** The customer answered the auto-close warning: the team sees it, once per warning. */

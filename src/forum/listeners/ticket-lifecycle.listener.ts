@@ -21,6 +21,11 @@ export class TicketLifecycleListener {
     await tx.send('ticket.lifecycle', { ticketId, event: 'rated', by: 'customer' });
   }
 
+  @OnDomainEvent('ticket.commented')
+  async onCommented({ ticketId }: EventMap['ticket.commented'], tx: Tx): Promise<void> {
+    await tx.send('ticket.lifecycle', { ticketId, event: 'commented', by: 'customer' });
+  }
+
   @OnDomainEvent('ticket.reopened')
   async onReopened({ ticketId, by, agentName }: EventMap['ticket.reopened'], tx: Tx): Promise<void> {
     await tx.send('ticket.lifecycle', { ticketId, event: 'reopened', by, agentName });

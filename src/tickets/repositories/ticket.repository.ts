@@ -5,6 +5,9 @@ import { returning } from '../../database/repositories/rows';
 import type { Customer } from '../customer.entity';
 import { ClosedBy, Ticket } from '../ticket.entity';
 
+/** A rating this low asks the customer what went wrong. */
+export const LOW_RATING = 2;
+
 /** The time of a ticket's last sign of life: its last message, its reopening, or its opening (kept on the row). */
 const LAST_ACTIVITY = `t.last_activity_at`;
 
@@ -185,6 +188,24 @@ export class TicketRepository {
       `UPDATE tickets SET rating = $3, rated_at = now() WHERE id = $1 AND customer_id = $2 AND status = 'closed' AND rating IS NULL RETURNING id`,
       [ticketId, customerId, rating],
     );
+    return rows.length > 0;
+  }
+
+  /**
+   * The customer's closed ticket rated low (≤ LOW_RATING) in the last `withinSeconds` and not yet
+   * commented on: their next text is the comment it asked for.
+   */
+  async awaitingComment(customerId: number, withinSeconds: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
+    const [row]: { id: string }[] = await db.query(
+      `SELECT id FROM tickets WHERE customer_id = $1 AND status = 'closed' AND rating <= ${LOW_RATING} AND rating_comment IS NULL
+          AND rated_at > now() - make_interval(secs => $2) ORDER BY rated_at DESC LIMIT 1`,
+      [customerId, withinSeconds],
+    );
+    return row ? db.findOneBy(Ticket, { id: Number(row.id) }) : null;
+  }
+
+  async recordComment(ticketId: number, comment: string, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const rows = await returning(db, `UPDATE tickets SET rating_comment = $2 WHERE id = $1 AND rating_comment IS NULL RETURNING id`, [ticketId, comment]);
     return rows.length > 0;
   }
 
