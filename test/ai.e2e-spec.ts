@@ -214,6 +214,20 @@ describe('AI titles and drafts (AI_ANSWER_MODE=draft)', () => {
     expect(row).toEqual({ ai_answer_state: 'sent', ai_answer_decided_by: 'Alice' });
   });
 
+  it('a group member who is not of the team cannot send a draft', async () => {
+    const { emu } = desk;
+    const outsider = emu.createAgent({ first_name: 'Mallory', admin: false });
+    const t = await open(desk, 'Guarded', 'Where is my refund for the order?', { category: 'payments', subcategory: 'refund' });
+    const topic = await emu.waitFor(t.topic, { what: 'the topic' });
+    const draft = await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => buttons(m).length > 0), { what: 'the draft', timeoutMs: 10_000 });
+    const click = emu.userClick(outsider.id, draft.message_id, `ai:send:${t.ticketId}`);
+    await emu.waitFor(() => (emu.callbackAnswer(click) ? true : undefined), { what: 'the click answered' });
+    expect(emu.callbackAnswer(click)?.text).toBe('Only the support team can do this.');
+    await sleep(300);
+    expect(botMessages(emu, t.user.id).filter((m) => /Support team/.test(m.text ?? ''))).toHaveLength(0);
+    expect(buttons(emu.getMessage(emu.supportChatId, draft.message_id))).toHaveLength(2);
+  });
+
   it('"Discard" sends nothing to the customer', async () => {
     const { emu } = desk;
     const agent = emu.createAgent({ first_name: 'Bob', admin: true });

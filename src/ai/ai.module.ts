@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module';
 import { TelegramCoreModule } from '../telegram/telegram-core.module';
 import { TopicTitleSource } from '../forum/topic-title.port';
+import { TeamModule } from '../team/team.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { AiAnswers } from './ai-answers.service';
 import { AiClient } from './ai-client';
@@ -19,7 +20,7 @@ import { AiStateRepository } from './repositories/ai-state.repository';
  * this module for its topic titles (TopicTitleSource).
  */
 @Module({
-  imports: [TelegramCoreModule, TicketsModule, MetricsModule],
+  imports: [TelegramCoreModule, TicketsModule, MetricsModule, TeamModule],
   providers: [
     AiStateRepository,
     AiClient,

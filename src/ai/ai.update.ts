@@ -2,6 +2,8 @@ import { Inject } from '@nestjs/common';
 import { Action, Ctx, Update } from 'nestjs-telegraf';
 import type { Context } from 'telegraf';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { AgentDirectory } from '../team/agent-directory.service';
+import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { AI_ACTION, AiDrafts } from './ai-drafts.service';
 
@@ -14,6 +16,8 @@ export class AiUpdate {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly drafts: AiDrafts,
     private readonly gateway: TelegramGateway,
+    private readonly agents: AgentDirectory,
+    private readonly i18n: I18n,
   ) {}
 
   @Action(AI_ACTION)
@@ -23,6 +27,11 @@ export class AiUpdate {
     // Only agents in the support group decide; the same data anywhere else (a forwarded message) does nothing.
     if (ctx.chat?.id !== this.config.supportChatId) {
       await this.gateway.answerCallbackQuery(query.id);
+      return;
+    }
+    // A member of the group who is not of the team cannot send the AI's words to a customer.
+    if (!(await this.agents.isAgent(query.from.id))) {
+      await this.gateway.answerCallbackQuery(query.id, this.i18n.t(this.config.supportLanguage, 'ai.callback.notAgent'));
       return;
     }
     const ticketId = Number(ctx.match[2]);

@@ -103,6 +103,7 @@ const en = {
   'ai.callback.obsolete': 'Not sent: an agent has already answered, or the ticket is closed.',
   'ai.callback.unreachable': 'The customer blocked the bot; nothing was sent.',
   'ai.callback.failed': 'Could not send right now; please try again.',
+  'ai.callback.notAgent': 'Only the support team can do this.',
   // Team tools: agents, ownership, ready answers, bans, limits.
   'card.assignee': 'Assignee',
   'team.signature': '— {team}',
@@ -229,6 +230,7 @@ const ru: Record<MessageKey, string> = {
   'ai.callback.obsolete': 'Не отправлено: сотрудник уже ответил или обращение закрыто.',
   'ai.callback.unreachable': 'Клиент заблокировал бота; ничего не отправлено.',
   'ai.callback.failed': 'Сейчас не удалось отправить; попробуйте ещё раз.',
+  'ai.callback.notAgent': 'Это может сделать только команда поддержки.',
   'card.assignee': 'Ответственный',
   'team.signature': '— {team}',
   'team.defaultName': 'Служба поддержки',
