@@ -84,6 +84,20 @@ describe('SendScheduler', () => {
     expect(log.map((e) => e.at)).toEqual([6000]);
   });
 
+  it('keeps a chat saturated for minutes at its pace exactly: a burst long ago is never forgotten', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, perGroupPerSecond: 2, perGroupPerMinute: 10_000 }, clock.now);
+    const { log, send } = sender(scheduler, clock);
+    for (let i = 0; i < 200; i++) void send(`m${i}`, -1001, 'group');
+    await clock.advance(0);
+    for (let t = 0; t < 1200; t++) await clock.advance(100);
+    const at = log.map((e) => e.at);
+    expect(at.slice(0, 3)).toEqual([0, 0, 0]);
+    // After the burst of three, one every 500 ms: the i-th no earlier than (i - 2) × 500 ms.
+    for (let i = 3; i < at.length; i++) expect(at[i]).toBeGreaterThanOrEqual((i - 2) * 500);
+    expect(at.length).toBeGreaterThan(200 - 5);
+  });
+
   it('paces a batch into one chat as a bucket would: the batch at once, the next when its debt is paid', async () => {
     const clock = fakeClock();
     const scheduler = new SendScheduler({ ...limits, perGroupPerSecond: 10 }, clock.now);

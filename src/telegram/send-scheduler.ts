@@ -77,15 +77,15 @@ export class SlidingWindow {
 
 /**
  * Telegram's per-chat pace: a token bucket of `burst` at `perSecond` ("about one a second, short bursts
- * allowed"), checked against the answer times of earlier sends. For every earlier send s, the sends
- * since s plus the new ones must fit `burst + rate × (t − s)`; sends still in flight may reach Telegram
- * at any moment, so together with the new ones they must fit the burst. Safe whatever the network's
- * delay (requests bunched on the way would otherwise meet 429s), and as quick as a bucket: after a
- * burst, the next send goes one interval after the last answer.
+ * allowed"), kept as a theoretical arrival time (GCRA): each answered send moves it on by one interval,
+ * from the moment Telegram answered (it reached Telegram no later than that, so the bucket here is never
+ * fuller than Telegram's). Sends still in flight may reach Telegram at any moment: together with the new
+ * ones they must fit what the bucket holds now. Safe whatever the network's delay, and as quick as a
+ * bucket: after a burst, the next send goes one interval after the last answer.
  */
 export class PaceBucket {
-  /** Answer times of recent sends, oldest first. */
-  private settled: number[] = [];
+  /** When the bucket is full again (ms, the scheduler's clock); at or before now: full. */
+  private tat = -Infinity;
   private inFlight = 0;
 
   constructor(
@@ -95,16 +95,11 @@ export class PaceBucket {
 
   waitMs(now: number, count = 1): number {
     // A batch larger than the burst goes when a full bucket would let it start (Telegram then counts its
-    // debt, which its recorded answers make the next sends wait for).
+    // debt, which its answer adds to the arrival time).
     const admit = Math.min(count, this.burst);
-    if (this.inFlight && this.inFlight + admit > this.burst) return Infinity;
-    this.prune(now);
-    const perMs = this.perSecond / 1000;
-    let until = now;
-    // The j-th latest answer: it and the j - 1 after it, those in flight, and the new ones.
-    for (let j = 1; j <= this.settled.length; j++) {
-      until = Math.max(until, this.settled[this.settled.length - j] + (j + this.inFlight + admit - this.burst) / perMs);
-    }
+    const room = this.burst - this.inFlight - admit;
+    if (room < 0) return Infinity;
+    const until = this.tat - (room * 1000) / this.perSecond;
     return until > now ? Math.ceil(until - now) : 0;
   }
 
@@ -112,20 +107,14 @@ export class PaceBucket {
     this.inFlight += count;
   }
 
-  /** Answered: counted from now; refused (nothing was sent): forgotten. */
+  /** Answered: `count` intervals from now on; refused (nothing was sent): nothing counted. */
   release(count: number, sent: boolean, now: number): void {
     this.inFlight = Math.max(0, this.inFlight - count);
-    if (sent) for (let i = 0; i < count; i++) this.settled.push(now);
+    if (sent) this.tat = Math.max(this.tat, now) + (count * 1000) / this.perSecond;
   }
 
   get idle(): boolean {
-    return this.inFlight === 0 && this.settled.length === 0;
-  }
-
-  /** Answers older than the whole history could need no longer limit anything. */
-  private prune(now: number): void {
-    const horizon = now - ((this.settled.length + this.inFlight + this.burst + 16) * 1000) / this.perSecond;
-    while (this.settled.length && (this.settled[0] <= horizon || this.settled.length > 4 * this.burst + 64)) this.settled.shift();
+    return this.inFlight === 0;
   }
 }
 
