@@ -25,6 +25,11 @@ class LoadBalancer {
       req.on('end', async () => {
         const body = Buffer.concat(chunks);
         const ports = this.backends();
+        // While the instances stop at the end, Telegram keeps delivering: with none left, it is told to retry.
+        if (!ports.length) {
+          res.writeHead(503).end();
+          return;
+        }
         const primary = ports[this.next++ % ports.length];
         const mirror = ++this.count % 3 === 0 ? ports.find((p) => p !== primary) : undefined;
         const forwards = [forward(primary, req.url ?? '/', req.headers, body)];
@@ -70,7 +75,8 @@ describe('webhook mode, two instances on one database', () => {
     });
     await emu.start();
     database = await createTestDatabase();
-    balancer = new LoadBalancer(() => desks.map((d) => (d.app.getHttpServer().address() as AddressInfo).port));
+    // Only instances still listening (one that stopped has no address).
+    balancer = new LoadBalancer(() => desks.map((d) => (d.app.getHttpServer().address() as AddressInfo | null)?.port).filter((p): p is number => p !== undefined));
     const lbPort = await balancer.listen();
     const env = { BOT_MODE: 'webhook', WEBHOOK_URL: `http://127.0.0.1:${lbPort}${PATH}`, WEBHOOK_SECRET: SECRET };
     desks.push(await startDesk({ emu, databaseUrl: database.url, env }));
