@@ -146,6 +146,9 @@ describe('team tools', () => {
       expect(sent.text).toBe(`Здравствуйте, ${user.first_name}! Спасибо, что написали нам. Мы разбираемся с обращением #${ticketId} и скоро ответим.`);
       const mirror = await emu.waitFor(() => botInTopic(threadId, /Ready answer “hello” sent to the customer/)[0], { what: 'the marked copy' });
       expect(mirror.text).toContain(sent.text!);
+      // The team answered: the ticket no longer waits for it.
+      const [row] = await desk.sql<{ last_speaker: string }>(`SELECT last_speaker FROM tickets WHERE id = $1`, [ticketId]);
+      expect(row.last_speaker).toBe('agent');
     });
 
     it('/r alone lists the names; an unknown name answers with the closest and sends nothing', async () => {

@@ -43,6 +43,8 @@ export class TeamService {
 
   readyAnswer(updateId: number, threadId: number, name: string, agentName: string): Promise<Outcome<'queued'>> {
     return this.onTicket(updateId, threadId, 'ready-answer', async (tx, ticket) => {
+      // A ready answer is the team answering: the ticket no longer waits for it (status, /open, auto-close).
+      await this.tickets.markTeamAnswered(ticket.id, tx.db);
       await tx.publish('ticket.readyAnswer', { ticketId: ticket.id, name, agentName });
       return { outcome: 'queued' as const };
     });

@@ -181,6 +181,11 @@ export class TicketRepository {
     };
   }
 
+  /** The team answered other than by a message in the topic (a ready answer): the agent spoke last. */
+  async markTeamAnswered(ticketId: number, db: EntityManager = this.dataSource.manager): Promise<void> {
+    await db.query(`UPDATE tickets SET last_speaker = 'agent', last_activity_at = now() WHERE id = $1`, [ticketId]);
+  }
+
   /** The customer's rating of their closed ticket; false when it is not theirs, not closed, or already rated. */
   async rate(ticketId: number, customerId: number, rating: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
     const rows = await returning(
