@@ -108,6 +108,18 @@ describe('workflow', () => {
     expect((await desk.sql<{ status: string }>(`SELECT status FROM tickets WHERE id = $1`, [ticketId]))[0].status).toBe('open');
   });
 
+  it('asks a customer writing faster than a sane rate to slow down, once, and keeps every message', async () => {
+    const { emu } = desk;
+    const { user, threadId } = await openTicket('Rapid', 'rapid 0');
+    for (let i = 1; i <= 40; i++) emu.userSendText(user.id, `rapid ${i}`);
+    const copies = () => topicMessages(emu, threadId).filter((m) => /^rapid \d+$/.test(m.text ?? '')).map((m) => m.text);
+    await emu.waitFor(() => (copies().length === 41 ? true : undefined), { what: 'all 41 messages in the topic', timeoutMs: 30_000 });
+    expect(copies()).toEqual(Array.from({ length: 41 }, (_, i) => `rapid ${i}`));
+    const told = () => fromBot(user.id).filter((m) => /You are writing very fast/.test(m.text ?? ''));
+    await emu.waitFor(() => (told().length ? true : undefined), { what: 'the slow-down notice' });
+    expect(told()).toHaveLength(1);
+  });
+
   it('asks for a rating once after a close, stores it, posts it in the topic, and shows it on the next ticket’s card', async () => {
     const { emu } = desk;
     const { user, threadId, ticketId } = await openTicket('Rater', 'please rate me');

@@ -65,6 +65,10 @@ export class Customer {
   @Column({ name: 'prompted_at', type: 'timestamptz', nullable: true })
   promptedAt: Date | null;
 
+  /** When the customer, writing faster than a sane rate, was last asked to slow down. */
+  @Column({ name: 'slowed_at', type: 'timestamptz', nullable: true })
+  slowedAt: Date | null;
+
   /** Messages written before choosing a topic that were not kept, the draft being full. */
   @Column({ name: 'draft_dropped', type: 'integer' })
   draftDropped: number;

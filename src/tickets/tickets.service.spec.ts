@@ -38,6 +38,7 @@ function customer(overrides: Partial<Customer> = {}): Customer {
     greetedAt: null,
     remindedAt: null,
     promptedAt: null,
+    slowedAt: null,
     draftDropped: 0,
     createdAt: new Date(),
     updatedAt: new Date(),
@@ -99,13 +100,16 @@ function setup(env: Record<string, string> = {}) {
     'claimPrompt',
     'claimGreeting',
     'countDropped',
+    'claimSlowDown',
   );
   customers.claimPrompt.mockResolvedValue(true);
   customers.claimGreeting.mockResolvedValue(true);
   customers.countDropped.mockResolvedValue(1);
   const tickets = mockOf<TicketRepository>('openOf', 'recentlyClosed', 'open', 'reopen', 'find', 'awaitingComment', 'recordComment');
   tickets.reopen.mockResolvedValue(true);
-  const messages = mockOf<TicketMessageRepository>('insert');
+  const messages = mockOf<TicketMessageRepository>('insert', 'customerRate');
+  messages.customerRate.mockResolvedValue(1);
+  customers.claimSlowDown.mockResolvedValue(true);
   const ack = mockOf<TicketAckJob>('sendInline', 'tell');
   const moderation = mockOf<ModerationRepository>('openedWithin');
   moderation.openedWithin.mockResolvedValue(0);

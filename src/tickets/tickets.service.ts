@@ -24,13 +24,19 @@ const ACK_LOST_AFTER_MS = 8000;
 
 export type { Sender };
 
+/** More customer messages than this in a minute is a flood: the customer is asked to slow down (all are kept). */
+export const SANE_MESSAGES_PER_MINUTE = 30;
+/** The "slow down" notice goes at most this often. */
+export const SLOW_DOWN_EVERY_S = 10 * 60;
+
 /** How long after a low rating the customer's next text counts as its comment. */
 export const COMMENT_WINDOW_S = 30 * 60;
 
 export type ReceiveResult =
   | { outcome: 'duplicate' }
   | { outcome: 'opened'; ticket: Ticket; customer: Customer }
-  | { outcome: 'appended'; ticket: Ticket; customer: Customer }
+  /** `slowDown`: the customer writes faster than a sane rate; tell them once (everything is kept). */
+  | { outcome: 'appended'; ticket: Ticket; customer: Customer; slowDown?: boolean }
   | { outcome: 'reopened'; ticket: Ticket; customer: Customer }
   /** `prompt`: show the topic menu now (not more often than PROMPT_EVERY_S); `draftFull`: the first message not kept. */
   | { outcome: 'needs-category'; customer: Customer; prompt: boolean; draftFull: boolean }
@@ -78,7 +84,9 @@ export class TicketsService {
         const open = await this.tickets.openOf(customer.id, tx.db);
         if (open) {
           await this.append(tx, open, customer, [message]);
-          return { outcome: 'appended', ticket: open, customer };
+          const fast = (await this.messages.customerRate(open.id, 60, tx.db)) > SANE_MESSAGES_PER_MINUTE;
+          const slowDown = fast && (await this.customers.claimSlowDown(customer.id, SLOW_DOWN_EVERY_S, tx.db));
+          return { outcome: 'appended', ticket: open, customer, slowDown };
         }
         // Asked what went wrong after a low rating, the customer's next text is that comment.
         if (message.kind === 'text' && message.text) {

@@ -99,6 +99,10 @@ export class TicketsUpdate {
     const incoming = toIncoming(ctx.update.update_id, message);
     if (!incoming) return;
     const result = await this.tickets.receive(incoming);
+    if (result.outcome === 'appended' && result.slowDown) {
+      await this.send(result.customer.id, this.i18n.t(result.customer.language, 'flood.slowDown'));
+      return;
+    }
     if (result.outcome === 'commented') {
       await this.send(result.customer.id, this.i18n.t(result.customer.language, 'rating.commentThanks'));
       return;

@@ -11,6 +11,7 @@ import { LastSpeaker1764001600000 } from './1764001600000-last-speaker';
 import { TopicIcon1764001700000 } from './1764001700000-topic-icon';
 import { Ratings1764001800000 } from './1764001800000-ratings';
 import { Team1764002000000 } from './1764002000000-team';
+import { SlowDown1764002100000 } from './1764002100000-slow-down';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   TopicIcon1764001700000,
   Ratings1764001800000,
   Team1764002000000,
+  SlowDown1764002100000,
 ];

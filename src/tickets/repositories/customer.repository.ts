@@ -87,7 +87,12 @@ export class CustomerRepository {
     return this.claimEvery(id, 'prompted_at', seconds, db);
   }
 
-  private async claimEvery(id: number, column: 'greeted_at' | 'reminded_at' | 'prompted_at', seconds: number, db: EntityManager): Promise<boolean> {
+  /** The "please slow down" notice, at most once per `seconds`. */
+  claimSlowDown(id: number, seconds: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+    return this.claimEvery(id, 'slowed_at', seconds, db);
+  }
+
+  private async claimEvery(id: number, column: 'greeted_at' | 'reminded_at' | 'prompted_at' | 'slowed_at', seconds: number, db: EntityManager): Promise<boolean> {
     const rows = await returning(
       db,
       `UPDATE customers SET ${column} = now() WHERE id = $1 AND (${column} IS NULL OR ${column} < now() - make_interval(secs => $2)) RETURNING id`,

@@ -78,6 +78,15 @@ export class TicketMessageRepository {
     await db.query(`UPDATE ticket_messages SET text = $2, entities = $3 WHERE id = $1`, [id, text, entities ? JSON.stringify(entities) : null]);
   }
 
+  /** How many messages the customer wrote to the ticket in the last `seconds`. */
+  async customerRate(ticketId: number, seconds: number, db: EntityManager = this.dataSource.manager): Promise<number> {
+    const [row]: { n: string }[] = await db.query(
+      `SELECT count(*) AS n FROM ticket_messages WHERE ticket_id = $1 AND direction = 'customer' AND created_at > now() - make_interval(secs => $2)`,
+      [ticketId, seconds],
+    );
+    return Number(row.n);
+  }
+
   /** Every message of a ticket, both sides, in the order they were written (for the transcript). */
   allOf(ticketId: number): Promise<TicketMessage[]> {
     return this.rows.find({ where: { ticketId }, order: { id: 'ASC' } });
