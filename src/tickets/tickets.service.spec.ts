@@ -107,8 +107,8 @@ function setup(env: Record<string, string> = {}) {
   customers.countDropped.mockResolvedValue(1);
   const tickets = mockOf<TicketRepository>('openOf', 'recentlyClosed', 'open', 'reopen', 'find', 'awaitingComment', 'recordComment');
   tickets.reopen.mockResolvedValue(true);
-  const messages = mockOf<TicketMessageRepository>('insert', 'customerRate');
-  messages.customerRate.mockResolvedValue(1);
+  const messages = mockOf<TicketMessageRepository>('insert');
+  messages.insert.mockResolvedValue(1);
   customers.claimSlowDown.mockResolvedValue(true);
   const ack = mockOf<TicketAckJob>('sendInline', 'tell');
   const moderation = mockOf<ModerationRepository>('openedWithin');

@@ -83,9 +83,8 @@ export class TicketsService {
         const customer = await this.upsertCustomer(tx, message.from);
         const open = await this.tickets.openOf(customer.id, tx.db);
         if (open) {
-          await this.append(tx, open, customer, [message]);
-          const fast = (await this.messages.customerRate(open.id, 60, tx.db)) > SANE_MESSAGES_PER_MINUTE;
-          const slowDown = fast && (await this.customers.claimSlowDown(customer.id, SLOW_DOWN_EVERY_S, tx.db));
+          const recent = await this.append(tx, open, customer, [message]);
+          const slowDown = recent > SANE_MESSAGES_PER_MINUTE && (await this.customers.claimSlowDown(customer.id, SLOW_DOWN_EVERY_S, tx.db));
           return { outcome: 'appended', ticket: open, customer, slowDown };
         }
         // Asked what went wrong after a low rating, the customer's next text is that comment.
@@ -241,16 +240,18 @@ export class TicketsService {
     return opened;
   }
 
-  private async append(tx: Tx, ticket: Ticket, customer: Customer, messages: (DraftMessage | IncomingMessage)[]): Promise<void> {
-    await this.insertMessages(tx, ticket.id, customer.id, messages);
+  /** Returns how many messages the customer wrote to the ticket in the last minute. */
+  private async append(tx: Tx, ticket: Ticket, customer: Customer, messages: (DraftMessage | IncomingMessage)[]): Promise<number> {
+    const recent = await this.insertMessages(tx, ticket.id, customer.id, messages);
     await tx.publish('ticket.message', { ticketId: ticket.id, customerId: customer.id });
     // Written after the auto-close warning: the close is off (the customer spoke last), and the team is told.
     if (ticket.autoCloseWarnedAt && new Date(ticket.autoCloseWarnedAt) >= new Date(ticket.lastActivityAt)) {
       await tx.publish('ticket.keptOpen', { ticketId: ticket.id });
     }
+    return recent;
   }
 
-  private insertMessages(tx: Tx, ticketId: number, chatId: number, messages: (DraftMessage | IncomingMessage)[]): Promise<void> {
+  private insertMessages(tx: Tx, ticketId: number, chatId: number, messages: (DraftMessage | IncomingMessage)[]): Promise<number> {
     return this.messages.insert(
       ticketId,
       messages.map((message) => ({

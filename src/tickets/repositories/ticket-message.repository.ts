@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { returning } from '../../database/repositories/rows';
 import type { MessageEntity } from 'telegraf/types';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { MessageDirection, TicketMessage } from '../ticket-message.entity';
@@ -41,12 +42,19 @@ export class TicketMessageRepository {
 
   /**
    * Inserts messages of a ticket; a message already recorded (same chat and id) is left as it is. The
-   * ticket's last activity moves to now, and its last speaker to the side of the last message.
+   * ticket's last activity moves to now, and its last speaker to the side of the last message. Returns
+   * how many messages that side wrote to the ticket in the last minute, these included (a flood shows;
+   * counted in the same statement, no extra round trip).
    */
-  async insert(ticketId: number, messages: NewTicketMessage[], db: EntityManager = this.dataSource.manager): Promise<void> {
-    if (messages.length) {
-      await db.query(`UPDATE tickets SET last_activity_at = now(), last_speaker = $2 WHERE id = $1`, [ticketId, messages[messages.length - 1].direction]);
-    }
+  async insert(ticketId: number, messages: NewTicketMessage[], db: EntityManager = this.dataSource.manager): Promise<number> {
+    if (!messages.length) return 0;
+    const side = messages[messages.length - 1].direction;
+    const [touched] = await returning<{ recent: string }>(
+      db,
+      `UPDATE tickets SET last_activity_at = now(), last_speaker = $2 WHERE id = $1
+        RETURNING (SELECT count(*) FROM ticket_messages WHERE ticket_id = $1 AND direction = $2 AND created_at > now() - interval '1 minute') AS recent`,
+      [ticketId, side],
+    );
     for (const message of messages) {
       await db.query(
         `INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id, reply_to_message_id, entities, author_name, team_signed)
@@ -66,6 +74,7 @@ export class TicketMessageRepository {
         ],
       );
     }
+    return Number(touched?.recent ?? 0) + messages.length;
   }
 
   /** The message recorded under its original chat and id (either side). */
@@ -76,15 +85,6 @@ export class TicketMessageRepository {
   /** An edit: the stored text and formatting follow the original, so a copy made later is of the edited version. */
   async applyEdit(id: number, text: string | null, entities: unknown[] | undefined, db: EntityManager = this.dataSource.manager): Promise<void> {
     await db.query(`UPDATE ticket_messages SET text = $2, entities = $3 WHERE id = $1`, [id, text, entities ? JSON.stringify(entities) : null]);
-  }
-
-  /** How many messages the customer wrote to the ticket in the last `seconds`. */
-  async customerRate(ticketId: number, seconds: number, db: EntityManager = this.dataSource.manager): Promise<number> {
-    const [row]: { n: string }[] = await db.query(
-      `SELECT count(*) AS n FROM ticket_messages WHERE ticket_id = $1 AND direction = 'customer' AND created_at > now() - make_interval(secs => $2)`,
-      [ticketId, seconds],
-    );
-    return Number(row.n);
   }
 
   /** Every message of a ticket, both sides, in the order they were written (for the transcript). */
