@@ -87,8 +87,10 @@ export class TicketsService {
           const slowDown = recent > SANE_MESSAGES_PER_MINUTE && (await this.customers.claimSlowDown(customer.id, SLOW_DOWN_EVERY_S, tx.db));
           return { outcome: 'appended', ticket: open, customer, slowDown };
         }
-        // Asked what went wrong after a low rating, the customer's next text is that comment.
-        if (message.kind === 'text' && message.text) {
+        // Asked what went wrong after a low rating, the customer's next text is that comment (not when
+        // they have just chosen a topic for a new ticket: that text describes it, and the query stays off
+        // the path to its acknowledgement).
+        if (message.kind === 'text' && message.text && customer.step !== 'describe') {
           const rated = await this.tickets.awaitingComment(customer.id, COMMENT_WINDOW_S, tx.db);
           if (rated && (await this.tickets.recordComment(rated.id, message.text, tx.db))) {
             await tx.publish('ticket.commented', { ticketId: rated.id });
