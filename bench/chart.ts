@@ -96,15 +96,21 @@ interface TimelinePoint {
   lagS: number;
 }
 
-function timeline(points: TimelinePoint[], steps: { ratePerMinute: number; bounded: boolean }[], stepSeconds: number, top: number): { svg: string; height: number } {
+function timeline(
+  points: TimelinePoint[],
+  backlog: { atS: number; oldestS: number }[],
+  steps: { ratePerMinute: number; bounded: boolean }[],
+  stepSeconds: number,
+  top: number,
+): { svg: string; height: number } {
   const plotTop = top + 28;
   const plotH = 220;
-  const maxX = Math.max(stepSeconds * steps.length, ...points.map((p) => p.sentAtS)) / 60;
-  const maxY = Math.max(1, ...points.map((p) => p.lagS)) * 1.1;
+  const maxX = Math.max(stepSeconds * steps.length, ...points.map((p) => p.sentAtS), ...backlog.map((p) => p.atS)) / 60;
+  const maxY = Math.max(1, ...points.map((p) => p.lagS), ...backlog.map((p) => p.oldestS)) * 1.1;
   const x = (minutes: number) => PLOT_X + (minutes / maxX) * PLOT_W;
   const y = (seconds: number) => plotTop + plotH - (seconds / maxY) * plotH;
   const parts: string[] = [];
-  parts.push(text(0, top + 12, 'capacity: topic lag of each ticket over the run (steps of rising rate)', { bold: true }));
+  parts.push(text(0, top + 12, 'capacity: topic lag of each ticket (dots) and the age of the oldest one still waiting (line), steps of rising rate', { bold: true }));
   parts.push(`<rect x="${PLOT_X}" y="${plotTop}" width="${PLOT_W}" height="${plotH}" fill="none" stroke="#bbb"/>`);
   const yStep = maxY > 60 ? 30 : maxY > 20 ? 10 : maxY > 8 ? 2 : 1;
   for (let s = 0; s <= maxY; s += yStep) {
@@ -117,10 +123,15 @@ function timeline(points: TimelinePoint[], steps: { ratePerMinute: number; bound
     if (i > 0) parts.push(`<line x1="${num(x0)}" y1="${plotTop}" x2="${num(x0)}" y2="${plotTop + plotH}" stroke="#999" stroke-dasharray="4 3"/>`);
     parts.push(text((x0 + x1) / 2, plotTop + 14, `${step.ratePerMinute}/min ${step.bounded ? 'bounded' : 'growing'}`, { size: 11, anchor: 'middle', fill: step.bounded ? '#2e7d32' : TARGET }));
   });
+  if (backlog.length) {
+    const path = backlog.map((p, i) => `${i ? 'L' : 'M'} ${num(x(p.atS / 60))} ${num(y(p.oldestS))}`).join(' ');
+    parts.push(`<path d="${path}" fill="none" stroke="#888" stroke-width="1.2"/>`);
+  }
   for (const p of points) parts.push(`<circle cx="${num(x(p.sentAtS / 60))}" cy="${num(y(p.lagS))}" r="2.4" fill="${APP}" fill-opacity="0.7"/>`);
   for (let m = 0; m <= Math.floor(maxX); m++) parts.push(text(x(m), plotTop + plotH + 16, `${m} min`, { size: 11, anchor: 'middle', fill: '#444' }));
   parts.push(text(0, plotTop + plotH / 2, 'x: when the first message was sent', { size: 11, fill: '#444' }));
   parts.push(text(0, plotTop + plotH / 2 + 16, 'y: until it was in its topic', { size: 11, fill: '#444' }));
+  parts.push(text(0, plotTop + plotH / 2 + 32, 'line: oldest still waiting, at each moment', { size: 11, fill: '#888' }));
   return { svg: parts.join('\n'), height: 28 + plotH + 40 };
 }
 
@@ -139,8 +150,12 @@ export function renderChart(title: string, subtitle: string, scenarios: Scenario
   }
   const capacity = scenarios.find((s) => s.name === 'capacity');
   if (capacity) {
-    const d = capacity.details as { timeline: TimelinePoint[]; steps: { ratePerMinute: number; bounded: boolean }[] };
-    const block = timeline(d.timeline, d.steps, Number(capacity.parameters.stepSeconds), y);
+    const d = capacity.details as {
+      timeline: TimelinePoint[];
+      backlog: { atS: number; oldestS: number }[];
+      steps: { ratePerMinute: number; bounded: boolean }[];
+    };
+    const block = timeline(d.timeline, d.backlog ?? [], d.steps, Number(capacity.parameters.stepSeconds), y);
     blocks.push(block.svg);
     y += block.height;
   }

@@ -81,7 +81,7 @@ export const quietDesk: Scenario = {
           met: worst <= bound,
         }),
       ],
-      series: [series(`quiet-desk: first message in its topic (${TICKETS})`, samples, topicLatency, bound)],
+      series: [series(`quiet-desk: app, first message in its topic (${TICKETS})`, samples, topicLatency, bound)],
       details: {
         createForumTopicRoundTripMs: round(rtt, 2),
         tickets: tickets.map(({ sample, topicCall }) => ({
