@@ -127,7 +127,10 @@ export async function measured<T>(work: () => Promise<T>): Promise<{ result: T; 
 export async function burst(desk: Desk, count: number, say: (line: string) => void, options: { settleMs?: number } = {}) {
   const customers = desk.customers(count);
   await desk.prepare(customers);
+  desk.child.sampler.mark();
   await new Promise((r) => setTimeout(r, options.settleMs ?? 1500));
+  // The bot's CPU while it waited: near zero means nothing of the preparation was still running.
+  const idleCores = desk.child.sampler.usage().cpuCoresMeasured;
   desk.child.sampler.mark();
   const { result: samples, elu } = await measured(async () => {
     const list = desk.burst(customers);
@@ -141,5 +144,5 @@ export async function burst(desk: Desk, count: number, say: (line: string) => vo
   });
   const ack = summarize(values(samples, ackLatency));
   say(`  ${desk.label} (${desk.bot}): ack ${formatStats(ack)}`);
-  return { samples, ack, elu };
+  return { samples, ack, elu, idleCores };
 }

@@ -3,7 +3,7 @@ import { progress } from '../progress';
 import { ackBreakdown, ackLatency, burst, median, round, Scenario, series, values, verdict, Verdict, Series } from '../scenario';
 import { percentile } from '../stats';
 
-const PROBES = 3;
+const PROBES = 5;
 const GLOBAL_PER_SECOND = TELEGRAM_LIMITS.globalPerSecond!;
 
 /** The k-th acknowledgement (1-based) can go at floor((k-1)/30) s: the overall window's k-th slot. */
@@ -59,6 +59,7 @@ export const burstLimits: Scenario = {
         acksOverTheirRanksTarget: overBound,
         breakdown: ackBreakdown(samples),
         floodRefusals: run.report.emulator.tooManyRequests,
+        cpuCoresJustBefore: run.result.idleCores,
       };
       processes.push(run.report);
       elu = Math.max(elu, run.result.elu);

@@ -55,6 +55,7 @@ export const burstUnlimited: Scenario = {
           topic: summarize(values(ours.samples, topicLatency)),
           breakdown: ackBreakdown(ours.samples),
           idleRoundTripMs: round(median(values(ours.probes, ackLatency))),
+          cpuCoresJustBefore: ours.idleCores,
         },
         minimalBot: { ack: floor.ack, breakdown: ackBreakdown(floor.samples) },
         ratioOfP99: round(ourP99 / floorP99, 2),

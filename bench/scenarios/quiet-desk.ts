@@ -84,6 +84,8 @@ export const quietDesk: Scenario = {
       series: [series(`quiet-desk: app, first message in its topic (${TICKETS})`, samples, topicLatency, bound)],
       details: {
         createForumTopicRoundTripMs: round(rtt, 2),
+        // The group's own pace (a burst of 3, then 1 a second) alone: the last of the 2 × 3 sends cannot go earlier.
+        groupPaceFloorMs: Math.max(0, ((2 * TICKETS - TELEGRAM_LIMITS.perChatBurst!) / TELEGRAM_LIMITS.perChatPerSecond!) * 1000),
         tickets: tickets.map(({ sample, topicCall }) => ({
           ackMs: round(ackLatency(sample) ?? NaN),
           createForumTopicCalledAtMs: topicCall && sample.sentAt !== undefined ? round(topicCall.startedAt - sample.sentAt) : null,
