@@ -11,6 +11,11 @@ export interface ProcessUsage {
   cpuSecondsMeasured: number | null;
   /** CPU seconds per wall second in the measured phase: 1.0 is one core fully busy. */
   cpuCoresMeasured: number | null;
+  /**
+   * Write system calls in the measured phase (/proc/<pid>/io syscw): each statement sent to PostgreSQL
+   * and each HTTP request is one, so per customer it counts the round trips behind an answer.
+   */
+  writeSyscallsMeasured: number | null;
   /** 'proc' on Linux; otherwise 'unavailable' and every figure is null. */
   source: 'proc' | 'unavailable';
 }
@@ -18,6 +23,7 @@ export interface ProcessUsage {
 interface Reading {
   cpuSeconds: number;
   hwmKiB: number;
+  writeSyscalls: number | null;
 }
 
 let clockTicks: number | undefined;
@@ -34,6 +40,16 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
+/** Null where /proc/<pid>/io is not readable (another user's process, a kernel without task I/O accounting). */
+function writeSyscalls(pid: number): number | null {
+  try {
+    const value = Number(/^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
+    return Number.isFinite(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 function read(pid: number): Reading | null {
   if (process.platform !== 'linux') return null;
   try {
@@ -45,7 +61,7 @@ function read(pid: number): Reading | null {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const hwm = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1]);
     if (!Number.isFinite(utime) || !Number.isFinite(stime) || !Number.isFinite(hwm)) return null;
-    return { cpuSeconds: (utime + stime) / ticksPerSecond(), hwmKiB: hwm };
+    return { cpuSeconds: (utime + stime) / ticksPerSecond(), hwmKiB: hwm, writeSyscalls: writeSyscalls(pid) };
   } catch {
     return null;
   }
@@ -78,7 +94,7 @@ export class ProcessSampler {
   /** Figures so far; call before the process is stopped (its /proc entry goes with it). */
   usage(): ProcessUsage {
     const now = this.sample() ?? this.last;
-    if (!now) return { peakRssMiB: null, cpuSeconds: null, cpuSecondsMeasured: null, cpuCoresMeasured: null, source: 'unavailable' };
+    if (!now) return { peakRssMiB: null, cpuSeconds: null, cpuSecondsMeasured: null, cpuCoresMeasured: null, writeSyscallsMeasured: null, source: 'unavailable' };
     const measured = this.atMark ? now.cpuSeconds - this.atMark.reading.cpuSeconds : null;
     const wallS = this.atMark ? (performance.now() - this.atMark.wallMs) / 1000 : 0;
     return {
@@ -86,6 +102,7 @@ export class ProcessSampler {
       cpuSeconds: Math.round(now.cpuSeconds * 100) / 100,
       cpuSecondsMeasured: measured === null ? null : Math.round(measured * 100) / 100,
       cpuCoresMeasured: measured === null || wallS <= 0 ? null : Math.round((measured / wallS) * 100) / 100,
+      writeSyscallsMeasured: this.atMark && now.writeSyscalls !== null && this.atMark.reading.writeSyscalls !== null ? now.writeSyscalls - this.atMark.reading.writeSyscalls : null,
       source: 'proc',
     };
   }

@@ -142,7 +142,18 @@ export async function burst(desk: Desk, count: number, say: (line: string) => vo
     }
     return list;
   });
+  // From the burst to the last acknowledgement: how busy the bot was, and its writes (statements, requests) per customer.
+  const untilAcks = desk.child.sampler.usage();
+  const untilLastAck = {
+    cpuCores: untilAcks.cpuCoresMeasured,
+    cpuMsPerCustomer: untilAcks.cpuSecondsMeasured === null ? null : round((untilAcks.cpuSecondsMeasured * 1000) / count),
+    writeSyscallsPerCustomer: untilAcks.writeSyscallsMeasured === null ? null : round(untilAcks.writeSyscallsMeasured / count),
+  };
   const ack = summarize(values(samples, ackLatency));
-  say(`  ${desk.label} (${desk.bot}): ack ${formatStats(ack)}`);
-  return { samples, ack, elu, idleCores };
+  const busy =
+    untilLastAck.cpuCores === null
+      ? ''
+      : ` | until the last ack the ${desk.bot} used ${untilLastAck.cpuCores} of a core, ${untilLastAck.cpuMsPerCustomer} ms CPU and ${untilLastAck.writeSyscallsPerCustomer ?? '?'} write calls per customer`;
+  say(`  ${desk.label} (${desk.bot}): ack ${formatStats(ack)}${busy}`);
+  return { samples, ack, elu, idleCores, untilLastAck };
 }

@@ -60,6 +60,7 @@ export const burstLimits: Scenario = {
         breakdown: ackBreakdown(samples),
         floodRefusals: run.report.emulator.tooManyRequests,
         cpuCoresJustBefore: run.result.idleCores,
+        untilLastAck: run.result.untilLastAck,
       };
       processes.push(run.report);
       elu = Math.max(elu, run.result.elu);

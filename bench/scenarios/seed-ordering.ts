@@ -50,7 +50,7 @@ export const seedOrdering: Scenario = {
       ],
       details: {
         speedup: round(speedup, 1),
-        app: { ack: app.result.ack, breakdown: ackBreakdown(app.result.samples) },
+        app: { ack: app.result.ack, breakdown: ackBreakdown(app.result.samples), untilLastAck: app.result.untilLastAck },
         seedBot: {
           ack: seed.result.ack,
           breakdown: ackBreakdown(seed.result.samples),
