@@ -162,7 +162,7 @@ async function main(options: Options, teardown: Teardown): Promise<boolean> {
     date: startedAt.toISOString(),
     durationS: Math.round((performance.now() - started) / 1000),
     complete,
-    git: { commit: git(['rev-parse', '--short', 'HEAD']), dirty: (git(['status', '--porcelain', '--', 'src', 'bench', 'package.json']) ?? '') !== '' },
+    git: { commit: git(['rev-parse', '--short', 'HEAD']), dirty: (git(['status', '--porcelain', '--', 'src', 'bench', 'package.json', ':!bench/results']) ?? '') !== '' },
     node: process.version,
     machine: { ...host, loadAverage1mAtEnd: Math.round(loadavg()[0] * 100) / 100 },
     database: { kind: database.kind, version: database.version, maxConnections: database.maxConnections },
