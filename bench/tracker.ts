@@ -57,9 +57,6 @@ export class Tracker {
   private readonly topicCalls = new Map<number, TopicCall>();
   private readonly botId: number;
   private readonly supportChatId: number;
-  /** Counters for the progress line and the report. */
-  acks = 0;
-  arrivals = 0;
   /** Messages posted into the support group (items of copyMessages each), and the calls that posted them. */
   groupMessages = 0;
   groupCalls = 0;
@@ -183,7 +180,6 @@ export class Tracker {
       sample.inTopicAt = now;
       sample.threadId = message.message_thread_id;
       sample.inCard = body !== sample.text;
-      this.arrivals++;
       sample.inTopic.resolve();
       return;
     }
@@ -193,7 +189,6 @@ export class Tracker {
     if (!sample || sample.ackAt !== undefined) return;
     sample.ackAt = now;
     sample.ackIsReply = sample.messageId !== undefined && message.reply_to_message?.message_id === sample.messageId;
-    this.acks++;
     sample.ack.resolve();
   }
 }
