@@ -1,25 +1,34 @@
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 
 export type DatabaseKind = 'server' | 'embedded';
 
+/** One empty database of the run: the app (or a comparison bot) of one scenario works in it. */
+export interface ScratchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** The PostgreSQL server the benchmark runs on, and the scratch databases it creates there. */
 export interface BenchDatabase {
   kind: DatabaseKind;
-  /** The database the app uses (empty: the app runs its migrations into it at boot). */
-  url: string;
-  name: string;
   /** `SELECT version()`, for the report: numbers of different PostgreSQL versions are not comparable. */
   version: string;
+  /** `SHOW max_connections`, for the report. */
+  maxConnections: number;
+  /** A new empty database; the app runs its migrations into it at boot. */
+  create(label: string): Promise<ScratchDatabase>;
+  /** Drops what is left of this run's databases; stops the embedded server. */
   release(): Promise<void>;
 }
 
 const EMBEDDED_DIR = 'data/bench-postgres';
-const EMBEDDED_DB = 'helpdesk_bench';
-const SERVER_PREFIX = 'helpdesk_bench_';
+/** `helpdesk_bench_<pid>_<n>_<label>`: the pid tells which databases belong to a run that is gone. */
+const PREFIX = 'helpdesk_bench_';
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
@@ -35,54 +44,66 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The database the benchmark runs on, always empty at the start: the emulator numbers users and updates
- * from the same values on every run, so rows left from an earlier run would make the app treat the new
- * run's updates as duplicates and its customers as having open tickets.
+ * Every scenario starts from an empty database: the emulator numbers users and updates from the same
+ * values on every start, so rows of an earlier scenario would make the app treat new updates as
+ * duplicates and new customers as having open tickets.
  */
 export async function provisionDatabase(repoRoot: string): Promise<BenchDatabase> {
   const serverUrl = process.env.DATABASE_URL?.trim();
-  return serverUrl ? onServer(serverUrl) : embedded(repoRoot);
-}
-
-/** A fresh `helpdesk_bench_<random>` on the given server, dropped at the end. */
-async function onServer(adminUrl: string): Promise<BenchDatabase> {
-  const name = `${SERVER_PREFIX}${randomBytes(4).toString('hex')}`;
-  const version = await withClient(adminUrl, async (admin) => {
-    // Databases of earlier runs that were killed before their teardown; ones in use are left alone.
-    const stale = await admin.query<{ datname: string }>(
-      `SELECT d.datname FROM pg_database d
-        WHERE d.datname LIKE $1 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
-      [`${SERVER_PREFIX}%`],
-    );
-    for (const row of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${row.datname}"`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-    return (await admin.query<{ version: string }>('SELECT version()')).rows[0].version;
-  });
-  return {
-    kind: 'server',
-    url: withDatabase(adminUrl, name),
-    name,
-    version,
-    release: () => withClient(adminUrl, async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
-  };
-}
-
-/**
- * The embedded PostgreSQL in `data/bench-postgres` (apart from the app's and the tests' data), with
- * `helpdesk_bench` recreated empty. The database is kept after the run for inspection; the server stops.
- */
-async function embedded(repoRoot: string): Promise<BenchDatabase> {
-  const server = await startEmbeddedPostgres({ dataDir: resolve(repoRoot, EMBEDDED_DIR), database: EMBEDDED_DB });
+  if (serverUrl) return onServer(serverUrl, 'server', async () => undefined);
+  const server = await startEmbeddedPostgres({ dataDir: resolve(repoRoot, EMBEDDED_DIR), database: 'postgres' });
   try {
-    const version = await withClient(withDatabase(server.url, 'postgres'), async (admin) => {
-      await admin.query(`DROP DATABASE IF EXISTS "${EMBEDDED_DB}" WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE "${EMBEDDED_DB}"`);
-      return (await admin.query<{ version: string }>('SELECT version()')).rows[0].version;
-    });
-    return { kind: 'embedded', url: server.url, name: EMBEDDED_DB, version, release: () => server.stop() };
+    return await onServer(withDatabase(server.url, 'postgres'), 'embedded', () => server.stop());
   } catch (error) {
     await server.stop();
     throw error;
   }
+}
+
+async function onServer(adminUrl: string, kind: DatabaseKind, stop: () => Promise<void>): Promise<BenchDatabase> {
+  const { version, maxConnections } = await withClient(adminUrl, async (admin) => {
+    // Databases of earlier runs that were killed before their teardown (their process is gone).
+    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${PREFIX}%`]);
+    for (const { datname } of rows) {
+      const pid = Number(/^helpdesk_bench_(\d+)_/.exec(datname)?.[1]);
+      if (pid && !isAlive(pid)) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+    const v = (await admin.query<{ version: string }>('SELECT version()')).rows[0].version;
+    const m = (await admin.query<{ max_connections: string }>('SHOW max_connections')).rows[0].max_connections;
+    return { version: v, maxConnections: Number(m) };
+  });
+  const live = new Set<string>();
+  let counter = 0;
+  const drop = async (name: string) => {
+    await withClient(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    live.delete(name);
+  };
+  return {
+    kind,
+    version,
+    maxConnections,
+    create: async (label) => {
+      const name = `${PREFIX}${process.pid}_${++counter}_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`.slice(0, 63);
+      await withClient(adminUrl, (admin) => admin.query(`CREATE DATABASE "${name}"`));
+      live.add(name);
+      return { name, url: withDatabase(adminUrl, name), drop: () => drop(name) };
+    },
+    release: async () => {
+      try {
+        for (const name of [...live]) await drop(name);
+      } finally {
+        await stop();
+      }
+    },
+  };
 }

@@ -3,8 +3,10 @@ import type { BotApiEmulator, CallRecord, TgMessage, Update } from '../src/sandb
 import { deferred, type Deferred } from './timeouts';
 
 export const ACK_TEXT = /Thank you for your request|Спасибо за ваше обращение/;
-/** Every measured message carries a fixed-width token; it finds the customer in topic names and copies. */
-const TOKEN = /\breq-[0-9a-f]{6}-[a-z]+-\d{4}\b/;
+/** Every measured message carries a fixed-width token; it finds the customer in the support group. */
+const TOKEN = /\breq-[0-9a-f]{6}-[a-z]+-\d{4}\b/g;
+/** Methods that post into a chat (each item of copyMessages counts: see groupMessages). */
+const SENDS = new Set(['sendMessage', 'copyMessage', 'copyMessages', 'forwardMessage', 'forwardMessages', 'sendPhoto', 'sendDocument', 'sendMediaGroup', 'createForumTopic', 'editForumTopic']);
 
 /** One customer's first message and the moments the benchmark saw along its way (performance.now() ms). */
 export interface Sample {
@@ -22,14 +24,13 @@ export interface Sample {
   /** The acknowledgement was stored in the customer's chat (what the customer sees). */
   ackAt?: number;
   ackIsReply?: boolean;
-  topicCallAt?: number;
-  topicCreatedAt?: number;
+  /** The message was stored in a forum topic: the card that carries it, or its own copy. */
+  inTopicAt?: number;
   threadId?: number;
-  /** The bot's copy of the message was stored in the ticket's forum topic. */
-  copyAt?: number;
-  copyThreadId?: number;
+  /** True when it arrived inside the ticket card (one group message for both). */
+  inCard?: boolean;
   ack: Deferred<void>;
-  copy: Deferred<void>;
+  inTopic: Deferred<void>;
 }
 
 interface BotWaiter {
@@ -37,20 +38,35 @@ interface BotWaiter {
   resolve: (message: TgMessage) => void;
 }
 
+/** A createForumTopic call as the emulator served it. */
+export interface TopicCall {
+  startedAt: number;
+  finishedAt: number;
+}
+
 /**
- * Listens to the emulator's events (not polling its state: the benchmark shares the event loop with the
- * app, and scanning the support chat for every probe would cost O(messages) per check and skew the
- * numbers) and stamps each sample as its message moves through the bot.
+ * Listens to the emulator's events (not polling its state: scanning the support chat for every probe
+ * would cost O(messages) per check and load the process that generates the load) and stamps each
+ * sample as its message moves through the bot.
  */
 export class Tracker {
   private readonly byToken = new Map<string, Sample>();
   private readonly byUser = new Map<number, Sample>();
   private readonly byUpdate = new Map<number, Sample>();
   private readonly waiters = new Map<number, Set<BotWaiter>>();
+  private readonly topicCalls = new Map<number, TopicCall>();
   private readonly botId: number;
   private readonly supportChatId: number;
+  /** Messages posted into the support group (items of copyMessages each), and the calls that posted them. */
+  groupMessages = 0;
+  groupCalls = 0;
+  groupCallsByMethod: Record<string, number> = {};
+  /** Flood-control refusals the bot met (429), anywhere. */
+  tooManyRequests = 0;
+  /** Calls that failed otherwise (not getUpdates), anywhere. */
+  failedCalls = 0;
 
-  constructor(private readonly emu: BotApiEmulator) {
+  constructor(emu: BotApiEmulator) {
     this.botId = emu.botUser.id;
     this.supportChatId = emu.supportChatId;
     emu.on('update', (update: Update) => this.onUpdate(update));
@@ -59,17 +75,20 @@ export class Tracker {
   }
 
   track(token: string, text: string, userId: number): Sample {
-    if (!TOKEN.test(text) || TOKEN.exec(text)?.[0] !== token) throw new Error(`bench bug: "${text}" does not carry token ${token}`);
-    const sample: Sample = { token, text, userId, ack: deferred<void>(), copy: deferred<void>() };
+    if (!text.endsWith(token) && !text.includes(token)) throw new Error(`bench bug: "${text}" does not carry token ${token}`);
+    const sample: Sample = { token, text, userId, ack: deferred<void>(), inTopic: deferred<void>() };
     this.byToken.set(token, sample);
     this.byUser.set(userId, sample);
     return sample;
   }
 
+  topicCall(threadId: number | undefined): TopicCall | undefined {
+    return threadId === undefined ? undefined : this.topicCalls.get(threadId);
+  }
+
   /**
    * Resolves with the first bot message sent or edited in the customer's chat that passes `test`. Call it
-   * before the action that causes the message, so that a fast answer cannot be missed. Event-driven
-   * rather than emu.waitFor: its probes run on every change of the emulator for every waiting customer.
+   * before the action that causes the message, so that a fast answer cannot be missed.
    */
   waitForBot(userId: number, test: (message: TgMessage) => boolean, timeoutMs: number, what: string): Promise<TgMessage> {
     return new Promise<TgMessage>((resolve, reject) => {
@@ -101,9 +120,10 @@ export class Tracker {
     if (set.size === 0) this.waiters.delete(chatId);
   }
 
+  /** The sample whose token is the last one in the text (a card's own lines come before the message). */
   private sampleOf(text: string | undefined): Sample | undefined {
-    const token = text ? TOKEN.exec(text)?.[0] : undefined;
-    return token ? this.byToken.get(token) : undefined;
+    const tokens = text?.match(TOKEN);
+    return tokens ? this.byToken.get(tokens[tokens.length - 1]) : undefined;
   }
 
   private onUpdate(update: Update): void {
@@ -117,7 +137,17 @@ export class Tracker {
   }
 
   private onCall(record: CallRecord): void {
+    if (record.ok === false && record.method !== 'getUpdates') {
+      if (record.status === 429) this.tooManyRequests++;
+      else this.failedCalls++;
+    }
     if (!record.ok) return;
+    const chatId = Number((record.params as { chat_id?: unknown }).chat_id);
+    if (chatId === this.supportChatId && SENDS.has(record.method)) {
+      this.groupCalls++;
+      this.groupCallsByMethod[record.method] = (this.groupCallsByMethod[record.method] ?? 0) + 1;
+      this.groupMessages += Array.isArray(record.result) ? Math.max(1, record.result.length) : 1;
+    }
     if (record.method === 'getUpdates' && Array.isArray(record.result)) {
       for (const update of record.result as Update[]) {
         const sample = this.byUpdate.get(update.update_id);
@@ -133,13 +163,8 @@ export class Tracker {
       const sample = this.byUser.get(result.chat.id);
       if (sample && sample.ackCallAt === undefined) sample.ackCallAt = record.startedAt;
     } else if (record.method === 'createForumTopic') {
-      const result = record.result as { message_thread_id: number; name: string } | undefined;
-      const sample = this.sampleOf(result?.name);
-      if (sample && result && sample.threadId === undefined) {
-        sample.topicCallAt = record.startedAt;
-        sample.topicCreatedAt = record.finishedAt;
-        sample.threadId = result.message_thread_id;
-      }
+      const result = record.result as { message_thread_id: number } | undefined;
+      if (result) this.topicCalls.set(result.message_thread_id, { startedAt: record.startedAt, finishedAt: record.finishedAt ?? record.startedAt });
     }
   }
 
@@ -147,13 +172,15 @@ export class Tracker {
     if (message.from?.id !== this.botId) return;
     const now = performance.now();
     if (chatId === this.supportChatId) {
-      // The copy: a bot message in a topic whose text is exactly the customer's (the card and the
-      // topic's service message do not repeat it).
-      const sample = this.sampleOf(message.text);
-      if (!sample || message.text !== sample.text || message.message_thread_id === undefined || sample.copyAt !== undefined) return;
-      sample.copyAt = now;
-      sample.copyThreadId = message.message_thread_id;
-      sample.copy.resolve();
+      // The customer's message in a topic: inside the card (its text or caption ends with the
+      // customer's text) or as its own copy (exactly the customer's text).
+      const body = message.text ?? message.caption;
+      const sample = this.sampleOf(body);
+      if (!sample || !body || !body.endsWith(sample.text) || message.message_thread_id === undefined || sample.inTopicAt !== undefined) return;
+      sample.inTopicAt = now;
+      sample.threadId = message.message_thread_id;
+      sample.inCard = body !== sample.text;
+      sample.inTopic.resolve();
       return;
     }
     if (chatId > 0) this.notifyWaiters(chatId, message);
