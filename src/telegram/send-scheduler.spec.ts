@@ -45,7 +45,7 @@ describe('SendScheduler', () => {
   /** Acquires, records when granted, and releases as Telegram answering at once would. */
   const sender = (scheduler: SendScheduler, clock: ReturnType<typeof fakeClock>) => {
     const log: { name: string; at: number }[] = [];
-    const send = (name: string, chatId: number, lane: 'customer' | 'group', options: { key?: string | number; count?: number } = {}) =>
+    const send = (name: string, chatId: number, lane: 'customer' | 'group', options: { key?: string | number; count?: number; first?: boolean } = {}) =>
       scheduler.acquire(chatId, lane, options).then((permit: SendPermit) => {
         log.push({ name, at: clock.now() });
         permit.release(true);
@@ -187,6 +187,20 @@ describe('SendScheduler', () => {
     for (let t = 0; t < 20; t++) await clock.advance(1000);
     expect(names().slice(0, 6)).toEqual(['t1-0', 't2-topic', 't3-topic', 't1-1', 't1-2', 't1-3']);
     expect(names()).toHaveLength(12);
+  });
+
+  it('sends a new ticket’s card (its first message) before the next ticket’s topic', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, perChatBurst: 1, perGroupPerMinute: 1000 }, clock.now);
+    const { send, names } = sender(scheduler, clock);
+    void send('t1-topic', -1001, 'group', { key: 1 });
+    void send('t2-topic', -1001, 'group', { key: 2 });
+    void send('t3-topic', -1001, 'group', { key: 3 });
+    await clock.advance(0);
+    // Ticket 1's topic is there; its card comes next, ahead of tickets 2 and 3 (never served, so first in turn).
+    void send('t1-card', -1001, 'group', { key: 1, first: true });
+    for (let t = 0; t < 5; t++) await clock.advance(1000);
+    expect(names()).toEqual(['t1-topic', 't1-card', 't2-topic', 't3-topic']);
   });
 
   it('does not let one throttled chat hold up another', async () => {

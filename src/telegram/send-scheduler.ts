@@ -129,6 +129,11 @@ export interface AcquireOptions {
   count?: number;
   /** Whose work this is (a ticket): within a lane, waiting keys are served in turn. */
   key?: string | number;
+  /**
+   * Ahead of its lane's turns: a new ticket's card, which carries the customer's first message, so a
+   * ticket whose topic exists is finished before the next ticket's topic is opened.
+   */
+  first?: boolean;
 }
 
 interface ChatLimits {
@@ -145,6 +150,7 @@ interface Waiter {
   seq: number;
   count: number;
   key?: string | number;
+  first: boolean;
   resolve: (permit: SendPermit) => void;
   reject: (error: Error) => void;
 }
@@ -181,7 +187,7 @@ export class SendScheduler {
   acquire(chatId: number, lane: Lane, options: AcquireOptions = {}): Promise<SendPermit> {
     if (this.closedWith) return Promise.reject(this.closedWith());
     return new Promise((resolve, reject) => {
-      this.waiters.push({ chatId, lane, seq: this.seq++, count: Math.max(1, options.count ?? 1), key: options.key, resolve, reject });
+      this.waiters.push({ chatId, lane, seq: this.seq++, count: Math.max(1, options.count ?? 1), key: options.key, first: options.first ?? false, resolve, reject });
       this.pump();
     });
   }
@@ -232,7 +238,7 @@ export class SendScheduler {
 
   private order(a: Waiter, b: Waiter): number {
     const turn = (w: Waiter) => (w.key === undefined ? -1 : (this.served.get(w.key) ?? -1));
-    return LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || turn(a) - turn(b) || a.seq - b.seq;
+    return LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || Number(b.first) - Number(a.first) || turn(a) - turn(b) || a.seq - b.seq;
   }
 
   private pump(): void {

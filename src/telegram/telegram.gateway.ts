@@ -20,6 +20,8 @@ export interface CallOptions {
   lane?: Lane;
   /** Whose work this is (a ticket): the group lane serves waiting keys in turn. */
   key?: string | number;
+  /** Ahead of the lane's turns (a new ticket's card with the customer's first message). */
+  first?: boolean;
   /** How many times a 429 or a transient failure is retried inside this call before it is thrown. */
   retries?: number;
 }
@@ -83,7 +85,7 @@ export class TelegramGateway {
     const chatId = limitedChat(method, payload);
     const count = messagesPosted(method, payload);
     for (let attempt = 0; ; attempt++) {
-      const permit = Number.isFinite(chatId) ? await this.scheduler.acquire(chatId, options.lane ?? 'group', { count, key: options.key }) : undefined;
+      const permit = Number.isFinite(chatId) ? await this.scheduler.acquire(chatId, options.lane ?? 'group', { count, key: options.key, first: options.first }) : undefined;
       try {
         const result = await this.once(method, payload);
         permit?.release(true);

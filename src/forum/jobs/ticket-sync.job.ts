@@ -197,7 +197,7 @@ export class TicketSyncJob implements OnModuleInit {
     const sent = await this.gateway.call(
       'sendMessage',
       { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId!, text: card.text, entities: card.entities, link_preview_options: { is_disabled: true } },
-      { lane: 'group', key: ticket.id },
+      { lane: 'group', key: ticket.id, first: true },
     );
     await persist(() => this.topics.recordCard(ticket.id, sent.message_id), `ticket #${ticket.id}: card`, this.logger);
     return { ...ticket, cardMessageId: sent.message_id };
@@ -210,7 +210,8 @@ export class TicketSyncJob implements OnModuleInit {
     }
     await this.messages.markCopyStarted([message.id]);
     const target = { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId! };
-    const options = { lane: 'group' as const, key: ticket.id };
+    // The card finishes a ticket whose topic exists before another ticket's topic is opened.
+    const options = { lane: 'group' as const, key: ticket.id, first: true };
     let sentId: number;
     try {
       if (combined.kind === 'text') {
