@@ -45,6 +45,8 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly workerIds = new Map<JobName, string[]>();
   private started = false;
+  /** Job handlers running now (stop() waits for them, bounded). */
+  private handling = 0;
   private lastOutageLog = 0;
   private suppressed = 0;
 
@@ -166,10 +168,15 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
   async stop(): Promise<void> {
     this.started = false;
     await this.boss.stop({ graceful: true, wait: true, timeout: 6_000, close: true });
+    // pg-boss stops waiting after its timeout, but its workers keep checking every second until their
+    // handlers return: wait a little for those (within the 9 s a stop may take), so nothing of this
+    // instance runs once stop() returned.
+    for (const deadline = Date.now() + 2_500; this.handling > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
   }
 
   private async run(name: JobName, handler: JobHandler<JobName>, job: PgBoss.JobWithMetadata<JobMap[JobName]>): Promise<void> {
     const started = performance.now();
+    this.handling++;
     try {
       await handler(job.data, { id: job.id, retryCount: job.retryCount, priority: job.priority });
       this.logger.debug(`${name} ${jobLabel(job.data)} done in ${Math.round(performance.now() - started)} ms`);
@@ -184,6 +191,8 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
       const attempt = `attempt ${job.retryCount + 1}/${job.retryLimit + 1}`;
       this.logger.warn(`${name} ${jobLabel(job.data)} failed (${attempt}): ${(error as Error).message}`);
       throw error;
+    } finally {
+      this.handling--;
     }
   }
 }

@@ -99,6 +99,8 @@ export class TelegramGateway {
         if (error.kind === 'retry-after' && Number.isFinite(chatId)) this.scheduler.penalize(chatId, error.retryAfterSeconds ?? 1);
         const canWait = error.kind === 'transient' || (error.kind === 'retry-after' && (error.retryAfterSeconds ?? 1) <= MAX_INLINE_WAIT_S);
         if (!canWait || attempt >= retries) throw error;
+        // Stopping: no retry after a pause; the work comes back with the next start.
+        if (this.closing) throw new JobDeferred(2, `the app is shutting down; ${method} is retried with the next start`);
         // A retry-after wait happens in the scheduler (the chat is held); a sender without a chat sleeps it here.
         const delayMs =
           error.kind === 'retry-after'
@@ -119,8 +121,11 @@ export class TelegramGateway {
    * retries untouched); an update's is not confirmed and is handled again after the restart.
    */
   shutdown(): void {
+    this.closing = true;
     this.scheduler.close(() => new JobDeferred(2, 'the app is shutting down; this send waits for the next start'));
   }
+
+  private closing = false;
 
   /** Called whenever Telegram says the bot has no access to a group (removed, demoted, missing a right). */
   onNoAccess(listener: (chatId: number, error: TelegramCallError) => void): void {
