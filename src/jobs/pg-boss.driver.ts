@@ -154,6 +154,12 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
     if (!options.tx && !options.startAfterSeconds) this.wake(name);
   }
 
+  /** Waits until no job handler of this instance runs any more (or the time is up); true when none does. */
+  async drained(timeoutMs: number): Promise<boolean> {
+    for (const deadline = Date.now() + timeoutMs; this.handling > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    return this.handling === 0;
+  }
+
   /** Workers are taking jobs (false before the app has started them and from the start of shutdown). */
   get running(): boolean {
     return this.started;
@@ -171,7 +177,7 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
     // pg-boss stops waiting after its timeout, but its workers keep checking every second until their
     // handlers return: wait a little for those (within the 9 s a stop may take), so nothing of this
     // instance runs once stop() returned.
-    for (const deadline = Date.now() + 2_500; this.handling > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    await this.drained(2_500);
   }
 
   private async run(name: JobName, handler: JobHandler<JobName>, job: PgBoss.JobWithMetadata<JobMap[JobName]>): Promise<void> {

@@ -2,6 +2,7 @@ import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'pg';
 import { AppModule } from '../../src/app.module';
+import { PgBossJobQueue } from '../../src/jobs/pg-boss.driver';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createRootLogger, nestLoggerFor } from '../../src/logging/logger';
 import { BotApiEmulator, EmulatorOptions } from '../../src/sandbox/emulator';
@@ -66,7 +67,11 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
     config,
     sql: async <T>(text: string, values?: unknown[]) => (await pool.query(text, values)).rows as T[],
     close: async () => {
+      const jobs = app.get(PgBossJobQueue);
       await app.close();
+      // A job handler that outlived the app's bounded stop (a long wait of its own) finishes here, before
+      // pg-boss's check below can see every worker stopped.
+      await jobs.drained(20_000);
       // pg-boss checks once a second, on a timer of its own, that the workers it stopped have finished;
       // letting that check run here keeps it from waking up in the next test file's environment.
       await sleep(PG_BOSS_WORKER_CHECK_MS);
