@@ -155,6 +155,10 @@ describe('pacing against the enforced limits', () => {
     emu.userSendText(customers[10].id, 'pace 10');
     emu.userSendText(customers[11].id, 'pace 11');
     await emu.waitFor(() => (complete(10) && complete(11) ? true : undefined), { what: 'the two late tickets', timeoutMs: 150_000 });
+    // The chatty customer's intake may finish after the late tickets'; wait for the first copy of its backlog.
+    const chattyTopic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(' · chatty 0')), { what: 'the chatty topic', timeoutMs: 120_000 });
+    const chattyBatch = () => emu.callRecords().find((c) => c.ok && c.method.startsWith('copyMessage') && c.params.message_thread_id === chattyTopic.message_thread_id);
+    await emu.waitFor(chattyBatch, { what: 'the first copy of the chatty backlog', timeoutMs: 120_000 });
 
     const posts = emu
       .callRecords()
@@ -170,10 +174,7 @@ describe('pacing against the enforced limits', () => {
     expect(counted[20]).toBeGreaterThanOrEqual(posts[0].finishedAt! + 60_000);
     // Both late tickets were complete before the chatty customer's backlog of 29 copies went (turns in the group lane).
     const lastLate = Math.max(...[10, 11].map((i) => emu.callRecords().find((c) => c.ok !== false && typeof c.params.text === 'string' && c.params.text.endsWith(`\n\npace ${i}`))!.startedAt));
-    const chattyTopic = emu.topics().find((t) => t.name.endsWith(' · chatty 0'))!;
-    const chattyPosts = posts.filter((c) => c.params.message_thread_id === chattyTopic.message_thread_id);
-    expect(chattyTopic).toBeDefined();
-    expect(lastLate).toBeLessThan(chattyPosts.find((c) => c.method === 'copyMessages')?.startedAt ?? Infinity);
+    expect(lastLate).toBeLessThan(chattyBatch()!.startedAt);
     process.stdout.write(
       `pacing: ${counted.length} group messages in ${posts.length} calls; the first 20 within ${counted[19] - counted[0]} ms; the 21st ${counted[20] - posts[0].finishedAt!} ms after the first was answered\n`,
     );

@@ -69,12 +69,9 @@ export async function startDesk(options: DeskOptions = {}): Promise<TestDesk> {
     close: async () => {
       const jobs = app.get(PgBossJobQueue);
       await app.close();
-      // A job handler that outlived the app's bounded stop (a long wait of its own) finishes here, before
-      // pg-boss's check below can see every worker stopped.
+      // A job handler that outlived the app's bounded stop (a long wait of its own) finishes here, so
+      // nothing of this test file runs on in the next one's environment.
       await jobs.drained(20_000);
-      // pg-boss checks once a second, on a timer of its own, that the workers it stopped have finished;
-      // letting that check run here keeps it from waking up in the next test file's environment.
-      await sleep(PG_BOSS_WORKER_CHECK_MS);
       await pool.end();
       if (ownEmu) await emu.stop();
       await database.drop();
@@ -163,6 +160,3 @@ export async function handled(emu: BotApiEmulator, updateId: number, afterSeq = 
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Two rounds of pg-boss's one-second check that stopped workers have finished (manager.offWork), and a margin. */
-const PG_BOSS_WORKER_CHECK_MS = 2100;
