@@ -44,6 +44,13 @@ export interface SendOptions {
   priority?: number;
 }
 
+/** A job a unit of work will write just before its COMMIT. */
+export interface PendingJob {
+  name: JobName;
+  data: JobMap[JobName];
+  options: Omit<SendOptions, 'tx'>;
+}
+
 export interface JobContext {
   id: string;
   retryCount: number;
@@ -75,6 +82,10 @@ export type JobHandler<N extends JobName> = (data: JobMap[N], job: JobContext) =
 /** The port every module uses for durable work; pg-boss in the app, a synchronous driver in unit tests. */
 export abstract class JobQueue {
   abstract send<N extends JobName>(name: N, data: JobMap[N], options?: SendOptions): Promise<void>;
+  /** Writes several jobs in the transaction `tx` (one statement where the driver can); the UnitOfWork's jobs go this way. */
+  async sendAll(jobs: PendingJob[], tx: EntityManager): Promise<void> {
+    for (const job of jobs) await this.send(job.name, job.data as never, { ...job.options, tx });
+  }
   /** Wakes this instance's workers of a queue at once instead of at their next poll; the UnitOfWork calls it after COMMIT. */
   abstract wake(name: JobName): void;
   /** Registers the handler; workers start when the application has bootstrapped. */

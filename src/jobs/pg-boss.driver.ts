@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { isInfrastructureError } from '../database/infrastructure-error';
 import { jobContext, withWorkContext } from '../logging/work-context';
-import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, SendOptions, deferralOf } from './job-queue';
+import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, PendingJob, SendOptions, deferralOf } from './job-queue';
 
 /** Connections of pg-boss's own pool (see README, "Connections"). */
 export const pgBossPoolSize = (jobConcurrency: number) => jobConcurrency + 2;
@@ -237,6 +237,19 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
     await this.boss.send(name, data, sendOptions);
     // Outside a transaction the job is visible now; inside one, the UnitOfWork wakes after COMMIT.
     if (!options.tx && !options.startAfterSeconds) this.wake(name);
+  }
+
+  /** The unit of work's jobs, in one INSERT of its transaction. */
+  override async sendAll(jobs: PendingJob[], tx: EntityManager): Promise<void> {
+    const rows: PgBoss.JobInsert[] = jobs.map(({ name, data, options }) => ({
+      name,
+      data,
+      priority: options.priority,
+      startAfter: options.startAfterSeconds ? `${options.startAfterSeconds} seconds` : undefined,
+      singletonKey: options.singleton?.key,
+      singletonSeconds: options.singleton?.seconds,
+    }));
+    await this.boss.insert(rows, { db: executorOf(tx) });
   }
 
   /** Waits until no job handler of this instance runs any more (or the time is up); true when none does. */

@@ -3,13 +3,13 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import type { EventMap, EventName } from '../events/event-map';
 import { noteTicket } from '../logging/work-context';
-import { JobMap, JobName, JobQueue, SendOptions } from './job-queue';
+import { JobMap, JobName, JobQueue, PendingJob, SendOptions } from './job-queue';
 
 /** One transaction, as the code inside it sees it. */
 export interface Tx {
   /** The transaction's EntityManager, for repositories. */
   readonly db: EntityManager;
-  /** Writes a job in this transaction: it exists exactly when the data it follows from does. */
+  /** Writes a job in this transaction (just before COMMIT, with the others): it exists exactly when the data it follows from does. */
   send<N extends JobName>(name: N, data: JobMap[N], options?: Omit<SendOptions, 'tx'>): Promise<void>;
   /** Publishes a domain fact to its listeners, which run (awaited) inside this transaction. */
   publish<E extends EventName>(event: E, payload: EventMap[E]): Promise<void>;
@@ -35,10 +35,12 @@ export class UnitOfWork {
   async run<T>(work: (tx: Tx) => Promise<T>, afterCommit?: (result: T) => Promise<void>): Promise<T> {
     const queues = new Set<JobName>();
     const result = await this.dataSource.transaction(async (db) => {
+      // The jobs are written together, in one statement, after the work and before COMMIT.
+      const jobs: PendingJob[] = [];
       const tx: Tx = {
         db,
-        send: async (name, data, options) => {
-          await this.queue.send(name, data, { ...options, tx: db });
+        send: async (name, data, options = {}) => {
+          jobs.push({ name, data, options });
           queues.add(name);
         },
         publish: async (event, payload) => {
@@ -50,7 +52,9 @@ export class UnitOfWork {
           await this.events.emitAsync(event, payload, tx);
         },
       };
-      return work(tx);
+      const value = await work(tx);
+      if (jobs.length) await this.queue.sendAll(jobs, db);
+      return value;
     });
     try {
       if (afterCommit) await afterCommit(result);

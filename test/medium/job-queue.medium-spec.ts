@@ -1,5 +1,7 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { JobDeferred } from '../../src/jobs/job-queue';
 import { PgBossJobQueue } from '../../src/jobs/pg-boss.driver';
+import { UnitOfWork } from '../../src/jobs/unit-of-work';
 import { MediumContext, newMediumContext } from './medium-context';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,5 +97,41 @@ describe('PgBossJobQueue', () => {
     expect(events).toEqual(['start 1', 'end 1', 'stopped']);
     const waiting = await ctx.sql<{ state: string }>(`SELECT state FROM pgboss.job WHERE name = 'team.work' AND data->>'ticketId' = '2'`);
     expect(waiting).toEqual([{ state: 'created' }]);
+  }, 30_000);
+
+  it("writes a unit of work's jobs in its transaction, in one statement, keeping priority, delay and singleton; none when it rolls back", async () => {
+    const q = await start(1, () => undefined);
+    const uow = new UnitOfWork(ctx.dataSource, q, new EventEmitter2());
+    const statements: string[] = [];
+    let restore = () => undefined as void;
+    await uow.run(async (tx) => {
+      // Every statement of the transaction, the jobs' INSERT before COMMIT included.
+      const runner = tx.db.queryRunner!;
+      const query = runner.query;
+      runner.query = ((text: string, ...rest: never[]) => (statements.push(text), query.call(runner, text, ...rest))) as typeof runner.query;
+      restore = () => void (runner.query = query);
+      await tx.send('ticket.sync', { ticketId: 701 }, { priority: 10 });
+      await tx.send('team.work', { kind: 'sla', ticketId: 701 }, { startAfterSeconds: 600 });
+      await tx.send('ai.title', { ticketId: 701 }, { singleton: { key: 'title-701', seconds: 60 } });
+      await tx.send('ai.title', { ticketId: 701 }, { singleton: { key: 'title-701', seconds: 60 } });
+    });
+    restore();
+    expect(statements.filter((text) => text.includes('pgboss.job'))).toHaveLength(1);
+    const jobs = await ctx.sql<{ name: string; priority: number; delayed: boolean; singleton_key: string | null }>(
+      `SELECT name, priority, start_after > now() + interval '500 seconds' AS delayed, singleton_key FROM pgboss.job WHERE data->>'ticketId' = '701' ORDER BY name`,
+    );
+    expect(jobs).toEqual([
+      { name: 'ai.title', priority: 0, delayed: false, singleton_key: 'title-701' },
+      { name: 'team.work', priority: 0, delayed: true, singleton_key: null },
+      { name: 'ticket.sync', priority: 10, delayed: false, singleton_key: null },
+    ]);
+
+    await expect(
+      uow.run(async (tx) => {
+        await tx.send('ticket.sync', { ticketId: 801 });
+        throw new Error('the work failed');
+      }),
+    ).rejects.toThrow('the work failed');
+    expect(await ctx.sql(`SELECT id FROM pgboss.job WHERE data->>'ticketId' = '801'`)).toEqual([]);
   }, 30_000);
 });
