@@ -3,6 +3,7 @@ import { Tx, UnitOfWork } from '../jobs/unit-of-work';
 import { TicketRepository } from '../tickets/repositories/ticket.repository';
 import { UpdateClaimRepository } from '../tickets/repositories/update-claim.repository';
 import type { Ticket } from '../tickets/ticket.entity';
+import { BanScreen } from '../tickets/ban-screen.service';
 import { ModerationRepository } from './repositories/moderation.repository';
 import { TeamRepository } from './repositories/team.repository';
 
@@ -29,6 +30,7 @@ export class TeamService {
     private readonly tickets: TicketRepository,
     private readonly team: TeamRepository,
     private readonly moderation: ModerationRepository,
+    private readonly bans: BanScreen,
   ) {}
 
   /** /take (for the writer or the agent replied to) and /release (`to: null`). */
@@ -50,22 +52,27 @@ export class TeamService {
     });
   }
 
-  ban(updateId: number, threadId: number, until: Date | null, reason: string | null, by: string): Promise<Outcome<'banned'>> {
-    return this.onTicket(updateId, threadId, 'ban', async (tx, ticket) => {
+  async ban(updateId: number, threadId: number, until: Date | null, reason: string | null, by: string): Promise<Outcome<'banned'>> {
+    const result = await this.onTicket(updateId, threadId, 'ban', async (tx, ticket) => {
       await this.moderation.ban({ customerId: ticket.customerId, until, reason, bannedBy: by }, tx.db);
       await tx.publish('customer.banned', { ticketId: ticket.id, customerId: ticket.customerId, until: until?.toISOString() ?? null, reason, by });
       this.logger.log(`customer ${ticket.customerId} banned by ${by} until ${until?.toISOString() ?? 'lifted'}`);
       return { outcome: 'banned' as const };
     });
+    // Committed: intake on this instance screens by the new list from now on.
+    if (result.outcome === 'banned') this.bans.changed();
+    return result;
   }
 
-  unban(updateId: number, threadId: number, by: string): Promise<Outcome<'unbanned' | 'not-banned'>> {
-    return this.onTicket(updateId, threadId, 'unban', async (tx, ticket) => {
+  async unban(updateId: number, threadId: number, by: string): Promise<Outcome<'unbanned' | 'not-banned'>> {
+    const result = await this.onTicket(updateId, threadId, 'unban', async (tx, ticket) => {
       if (!(await this.moderation.unban(ticket.customerId, tx.db))) return { outcome: 'not-banned' as const };
       await tx.publish('customer.unbanned', { ticketId: ticket.id, customerId: ticket.customerId, by });
       this.logger.log(`customer ${ticket.customerId}: ban lifted by ${by}`);
       return { outcome: 'unbanned' as const };
     });
+    if (result.outcome === 'unbanned') this.bans.changed();
+    return result;
   }
 
   private onTicket<T extends { outcome: string }>(

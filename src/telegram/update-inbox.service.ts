@@ -18,6 +18,8 @@ const RENEW_EVERY_MS = 3000;
 const MAX_ATTEMPTS = 5;
 const REDRIVE_EVERY_MS = 1000;
 const REDRIVE_BATCH = 100;
+/** Handled updates are marked together, once per this many ms (a burst's hundred updates are a few statements). */
+const MARK_EVERY_MS = 10;
 
 /**
  * The durable inbox. `accept` stores updates in PostgreSQL and only then returns, so the caller confirms
@@ -42,6 +44,9 @@ export class UpdateInbox {
   private running = false;
   private redriving?: Promise<void>;
   private outageSince?: number;
+  /** Handled updates not marked yet, and the write that will mark them. */
+  private unmarked: number[] = [];
+  private marking?: Promise<void>;
 
   constructor(
     private readonly inbox: InboxRepository,
@@ -64,6 +69,7 @@ export class UpdateInbox {
     clearInterval(this.renewal);
     await this.redriving;
     await this.sequencer.idle();
+    await this.marking;
   }
 
   /** Stores the updates; resolves once they are in PostgreSQL (throws if they could not be stored). */
@@ -114,10 +120,23 @@ export class UpdateInbox {
       await this.failed(update, attempts + 1, error as Error);
       return false;
     }
-    // If this write fails the lease runs out and the update is handled again: its effects are recorded
-    // under its update_id, so the second run changes nothing.
-    await this.inbox.markHandled(update.update_id).catch((error: Error) => this.logger.warn(`update ${update.update_id}: handled, not marked: ${error.message}`));
+    this.markHandled(update.update_id);
     return true;
+  }
+
+  /**
+   * Marks the update handled, with the others handled in the same few ms, without holding up its chat:
+   * the update's lease outlasts the wait. If the write fails the lease runs out and the update is
+   * handled again: its effects are recorded under its update_id, so the second run changes nothing.
+   */
+  private markHandled(updateId: number): void {
+    this.unmarked.push(updateId);
+    this.marking ??= new Promise((resolve) => setTimeout(resolve, MARK_EVERY_MS)).then(async () => {
+      const ids = this.unmarked;
+      this.unmarked = [];
+      this.marking = undefined;
+      await this.inbox.markHandled(ids).catch((error: Error) => this.logger.warn(`update(s) ${ids.join(', ')}: handled, not marked: ${error.message}`));
+    });
   }
 
   private async failed(update: Update, attempt: number, error: Error): Promise<void> {

@@ -13,6 +13,7 @@ import { TicketRepository } from './repositories/ticket.repository';
 import { TopicRepository } from './repositories/topic.repository';
 import { UpdateClaimRepository } from './repositories/update-claim.repository';
 import { ModerationRepository } from '../team/repositories/moderation.repository';
+import { BanScreen } from './ban-screen.service';
 import { TicketsService } from './tickets.service';
 import { TicketsUpdate } from './tickets.update';
 
@@ -21,7 +22,7 @@ const REPOSITORIES = [CustomerRepository, TicketRepository, TicketMessageReposit
 /** Customers, tickets and their messages: the private-chat dialogue, and the tables behind the whole desk. */
 @Module({
   imports: [TelegramCoreModule, MetricsModule],
-  providers: [...REPOSITORIES, TicketAckJob, ConversationService, CategoryCatalog, IntakeKeyboards, TicketsService, TicketsUpdate],
-  exports: [...REPOSITORIES, CategoryCatalog, TicketsService, ConversationService],
+  providers: [...REPOSITORIES, BanScreen, TicketAckJob, ConversationService, CategoryCatalog, IntakeKeyboards, TicketsService, TicketsUpdate],
+  exports: [...REPOSITORIES, BanScreen, CategoryCatalog, TicketsService, ConversationService],
 })
 export class TicketsModule {}

@@ -4,7 +4,6 @@ import { Tx, UnitOfWork } from '../jobs/unit-of-work';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { Customer, DraftMessage } from './customer.entity';
 import { IncomingMessage } from './incoming-message';
-import { ModerationRepository } from '../team/repositories/moderation.repository';
 import { TicketAckJob } from './jobs/ticket-ack.job';
 import { CustomerRepository, Sender } from './repositories/customer.repository';
 import { TicketMessageRepository } from './repositories/ticket-message.repository';
@@ -69,7 +68,6 @@ export class TicketsService {
     private readonly messages: TicketMessageRepository,
     private readonly ack: TicketAckJob,
     private readonly i18n: I18n,
-    private readonly moderation: ModerationRepository,
   ) {}
 
   /** A customer message: appended to the open ticket, opens one if a category is chosen, else kept as a draft. */
@@ -81,7 +79,7 @@ export class TicketsService {
           return { outcome: 'duplicate' };
         }
         const customer = await this.upsertCustomer(tx, message.from);
-        const open = await this.tickets.openOf(customer.id, tx.db);
+        const { open, openedRecently } = await this.tickets.intakeView(customer.id, 3600, tx.db);
         if (open) {
           const recent = await this.append(tx, open, customer, [message]);
           const slowDown = recent > SANE_MESSAGES_PER_MINUTE && (await this.customers.claimSlowDown(customer.id, SLOW_DOWN_EVERY_S, tx.db));
@@ -107,7 +105,7 @@ export class TicketsService {
         }
         if (customer.step === 'describe' && customer.category) {
           const max = this.config.maxTicketsPerHour;
-          if (max && (await this.moderation.openedWithin(customer.id, 3600, tx.db)) >= max && customer.draft.length < MAX_DRAFT) {
+          if (max && openedRecently >= max && customer.draft.length < MAX_DRAFT) {
             const draft = [...customer.draft, draftOf(message)];
             await this.customers.saveDraft(customer.id, draft, tx.db);
             return { outcome: 'limited', customer: { ...customer, draft }, max, tell: await this.customers.claimPrompt(customer.id, PROMPT_EVERY_S, tx.db) };

@@ -7,7 +7,7 @@ import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { stars } from './rating';
 import { LOW_RATING } from './repositories/ticket.repository';
-import { ModerationRepository } from '../team/repositories/moderation.repository';
+import { BanScreen } from './ban-screen.service';
 import { CategoryCatalog } from './category-catalog.service';
 import { ConversationService } from './conversation.service';
 import { Customer } from './customer.entity';
@@ -34,7 +34,7 @@ export class TicketsUpdate {
     private readonly i18n: I18n,
     private readonly keyboards: IntakeKeyboards,
     private readonly catalog: CategoryCatalog,
-    private readonly moderation: ModerationRepository,
+    private readonly bans: BanScreen,
   ) {}
 
   @Start()
@@ -192,7 +192,7 @@ export class TicketsUpdate {
    * after the ban gets one polite answer.
    */
   private async banned(customerId: number, languageCode: string | undefined): Promise<boolean> {
-    const state = await this.moderation.screen(customerId);
+    const state = await this.bans.screen(customerId);
     if (state === 'free') return false;
     if (state === 'tell') {
       const language = (await this.tickets.findCustomer(customerId))?.language ?? this.i18n.pick(languageCode);

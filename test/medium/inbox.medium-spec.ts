@@ -54,7 +54,7 @@ describe('InboxRepository', () => {
     // Leased now: not handed out again while the lease runs.
     expect((await inbox.claimDue(100, 20, '4')).length).toBe(0);
 
-    await inbox.markHandled(first.update_id);
+    await inbox.markHandled([first.update_id]);
     expect((await inbox.claimDue(100, 20, '4')).map((d) => d.update.update_id)).toEqual([second.update_id]);
   });
 

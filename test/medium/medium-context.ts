@@ -10,7 +10,6 @@ import { HealthRepository } from '../../src/database/repositories/health.reposit
 import { returning } from '../../src/database/repositories/rows';
 import { SyncJobQueue } from '../../src/jobs/sync.driver';
 import { UnitOfWork } from '../../src/jobs/unit-of-work';
-import { ModerationRepository } from '../../src/team/repositories/moderation.repository';
 import { I18n } from '../../src/telegram/i18n/i18n.service';
 import { ConversationService } from '../../src/tickets/conversation.service';
 import { Customer, DraftMessage, IntakeStep } from '../../src/tickets/customer.entity';
@@ -229,7 +228,6 @@ export class MediumContext {
       this.messages,
       ack as unknown as TicketAckJob,
       new I18n(parts.config),
-      new ModerationRepository(this.dataSource),
     );
     return { ...parts, sut, ack };
   }

@@ -12,6 +12,7 @@ import { TopicIcon1764001700000 } from './1764001700000-topic-icon';
 import { Ratings1764001800000 } from './1764001800000-ratings';
 import { Team1764002000000 } from './1764002000000-team';
 import { SlowDown1764002100000 } from './1764002100000-slow-down';
+import { IntakeIndex1764002200000 } from './1764002200000-intake-index';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   Ratings1764001800000,
   Team1764002000000,
   SlowDown1764002100000,
+  IntakeIndex1764002200000,
 ];

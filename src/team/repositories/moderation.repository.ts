@@ -29,6 +29,12 @@ export class ModerationRepository {
     return result[0].length > 0;
   }
 
+  /** The customers under a ban in force now (BanScreen keeps this list for a moment). */
+  async bannedNow(): Promise<number[]> {
+    const rows: { customer_id: string }[] = await this.dataSource.query(`SELECT customer_id FROM customer_bans WHERE until IS NULL OR until > now()`);
+    return rows.map((row) => Number(row.customer_id));
+  }
+
   /**
    * A message of a banned customer: 'tell' the first time after the ban (one polite answer), 'silent'
    * afterwards, 'free' when no ban is in force.
@@ -42,14 +48,5 @@ export class ModerationRepository {
     );
     if (!rows.length) return 'free';
     return rows[0].told ? 'tell' : 'silent';
-  }
-
-  /** Tickets the customer opened within the last `seconds`. */
-  async openedWithin(customerId: number, seconds: number, db: EntityManager = this.dataSource.manager): Promise<number> {
-    const rows: { n: number }[] = await db.query(
-      `SELECT count(*)::int AS n FROM tickets WHERE customer_id = $1 AND created_at > now() - make_interval(secs => $2)`,
-      [customerId, seconds],
-    );
-    return rows[0].n;
   }
 }

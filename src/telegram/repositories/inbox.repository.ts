@@ -53,8 +53,8 @@ export class InboxRepository {
     return rows.map((row) => ({ updateId: Number(row.update_id), olderPending: row.older_pending.map(Number) }));
   }
 
-  async markHandled(updateId: number): Promise<void> {
-    await this.dataSource.query(`UPDATE telegram_inbox SET handled_at = now(), leased_until = NULL WHERE update_id = $1`, [updateId]);
+  async markHandled(updateIds: number[]): Promise<void> {
+    await this.dataSource.query(`UPDATE telegram_inbox SET handled_at = now(), leased_until = NULL WHERE update_id = ANY($1::bigint[])`, [updateIds]);
   }
 
   /** Extends the leases of the updates an instance still holds. */

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { returning } from '../../database/repositories/rows';
 import type { MessageEntity } from 'telegraf/types';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { MessageDirection, TicketMessage } from '../ticket-message.entity';
@@ -49,32 +48,34 @@ export class TicketMessageRepository {
   async insert(ticketId: number, messages: NewTicketMessage[], db: EntityManager = this.dataSource.manager): Promise<number> {
     if (!messages.length) return 0;
     const side = messages[messages.length - 1].direction;
-    const [touched] = await returning<{ recent: string }>(
-      db,
-      `UPDATE tickets SET last_activity_at = now(), last_speaker = $2 WHERE id = $1
-        RETURNING (SELECT count(*) FROM ticket_messages WHERE ticket_id = $1 AND direction = $2 AND created_at > now() - interval '1 minute') AS recent`,
-      [ticketId, side],
-    );
-    for (const message of messages) {
-      await db.query(
-        `INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id, reply_to_message_id, entities, author_name, team_signed)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT ON CONSTRAINT ticket_messages_source DO NOTHING`,
-        [
-          ticketId,
-          message.direction,
-          message.chatId,
-          message.messageId,
-          message.kind,
-          message.text,
-          message.mediaGroupId,
-          message.replyToMessageId ?? null,
-          message.entities ? JSON.stringify(message.entities) : null,
-          message.authorName ?? null,
-          message.teamSigned ?? false,
-        ],
-      );
-    }
-    return Number(touched?.recent ?? 0) + messages.length;
+    // One statement: the ticket's last activity and speaker move, the messages are written in their order
+    // (a redelivered one is skipped), and the side's messages of the last minute are counted (PostgreSQL
+    // runs both writes of the WITH in full; the count sees the table as it was before them).
+    const rows = messages.map((m, n) => ({
+      n,
+      chat_id: m.chatId,
+      message_id: m.messageId,
+      kind: m.kind,
+      text: m.text,
+      media_group_id: m.mediaGroupId,
+      reply_to_message_id: m.replyToMessageId ?? null,
+      entities: m.entities ?? null,
+      author_name: m.authorName ?? null,
+      team_signed: m.teamSigned ?? false,
+    }));
+    const [result] = (await db.query(
+      `WITH touched AS (UPDATE tickets SET last_activity_at = now(), last_speaker = $2 WHERE id = $1 RETURNING id),
+            written AS (
+              INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id, reply_to_message_id, entities, author_name, team_signed)
+              SELECT $1, $2, m.chat_id, m.message_id, m.kind, m.text, m.media_group_id, m.reply_to_message_id, m.entities, m.author_name, m.team_signed
+                FROM jsonb_to_recordset($3::jsonb) AS m(chat_id bigint, message_id integer, kind text, text text, media_group_id text,
+                     reply_to_message_id integer, entities jsonb, author_name text, team_signed boolean, n integer)
+               ORDER BY m.n
+              ON CONFLICT ON CONSTRAINT ticket_messages_source DO NOTHING RETURNING id)
+       SELECT count(*) AS recent FROM ticket_messages WHERE ticket_id = $1 AND direction = $2 AND created_at > now() - interval '1 minute'`,
+      [ticketId, side, JSON.stringify(rows)],
+    )) as { recent: string }[];
+    return Number(result?.recent ?? 0) + messages.length;
   }
 
   /** The message recorded under its original chat and id (either side). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Language } from '../../config/app-config';
-import { returning } from '../../database/repositories/rows';
+import { hydrate, returning } from '../../database/repositories/rows';
 import type { Customer } from '../customer.entity';
 import { ClosedBy, Ticket } from '../ticket.entity';
 
@@ -46,8 +46,24 @@ export class TicketRepository {
     return db.getRepository(Ticket).findOneBy({ id, customerId });
   }
 
-  openOf(customerId: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
-    return db.getRepository(Ticket).findOneBy({ customerId, status: 'open' });
+  async openOf(customerId: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
+    // Plain SQL: this lookup is on the path of every customer message.
+    const [row] = (await db.query(`SELECT * FROM tickets WHERE customer_id = $1 AND status = 'open'`, [customerId])) as Record<string, unknown>[];
+    return row ? hydrate(db, Ticket, row) : null;
+  }
+
+  /**
+   * What intake needs to know of a customer's tickets, in one query: the open one, and how many they
+   * opened within the last `withinSeconds` (MAX_TICKETS_PER_HOUR).
+   */
+  async intakeView(customerId: number, withinSeconds: number, db: EntityManager): Promise<{ open: Ticket | null; openedRecently: number }> {
+    const [row] = (await db.query(
+      `SELECT t.*, recent.n AS opened_recently
+         FROM (SELECT count(*)::int AS n FROM tickets WHERE customer_id = $1 AND created_at > now() - make_interval(secs => $2)) recent
+         LEFT JOIN tickets t ON t.customer_id = $1 AND t.status = 'open'`,
+      [customerId, withinSeconds],
+    )) as Record<string, unknown>[];
+    return { open: row.id === null ? null : hydrate(db, Ticket, row), openedRecently: Number(row.opened_recently) };
   }
 
   ofThread(threadId: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
@@ -73,14 +89,15 @@ export class TicketRepository {
    * and `created: false`.
    */
   async open(customer: Customer, db: EntityManager = this.dataSource.manager): Promise<{ ticket: Ticket; created: boolean }> {
-    const inserted: { id: string }[] = await db.query(
+    const [inserted] = (await db.query(
       `INSERT INTO tickets (customer_id, language, category, subcategory) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (customer_id) WHERE status = 'open' DO NOTHING RETURNING id`,
+       ON CONFLICT (customer_id) WHERE status = 'open' DO NOTHING RETURNING *`,
       [customer.id, customer.language, customer.category, customer.subcategory],
-    );
+    )) as Record<string, unknown>[];
+    if (inserted) return { ticket: hydrate(db, Ticket, inserted), created: true };
     const ticket = await this.openOf(customer.id, db);
     if (!ticket) throw new Error(`customer ${customer.id}: no open ticket after insert`);
-    return { ticket, created: inserted.length > 0 };
+    return { ticket, created: false };
   }
 
   /** Closes an open ticket; false when it was not open. */
