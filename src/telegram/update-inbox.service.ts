@@ -45,7 +45,8 @@ export class UpdateInbox {
   private redriving?: Promise<void>;
   private outageSince?: number;
   /** Handled updates not marked yet, and the write that will mark them. */
-  private unmarked: number[] = [];
+  private unmarked = new Set<number>();
+  private readonly beingMarked = new Set<number>();
   private marking?: Promise<void>;
 
   constructor(
@@ -105,7 +106,9 @@ export class UpdateInbox {
       const handled = await this.handleOne(update, attempts, key);
       if (handled && how === 'redrive') await this.drainChat(key);
     })).finally(() => {
-      this.inHand.delete(update.update_id);
+      // A handled update stays in hand until it is marked: until then it is pending in the inbox, and a
+      // newer update of its chat must not take it for one another instance holds.
+      if (!this.unmarked.has(update.update_id)) this.inHand.delete(update.update_id);
       if (!this.sequencer.has(key)) this.deferred.delete(key);
     });
   }
@@ -130,12 +133,17 @@ export class UpdateInbox {
    * handled again: its effects are recorded under its update_id, so the second run changes nothing.
    */
   private markHandled(updateId: number): void {
-    this.unmarked.push(updateId);
+    this.unmarked.add(updateId);
     this.marking ??= new Promise((resolve) => setTimeout(resolve, MARK_EVERY_MS)).then(async () => {
-      const ids = this.unmarked;
-      this.unmarked = [];
+      const ids = [...this.unmarked].filter((id) => !this.beingMarked.has(id));
       this.marking = undefined;
+      for (const id of ids) this.beingMarked.add(id);
       await this.inbox.markHandled(ids).catch((error: Error) => this.logger.warn(`update(s) ${ids.join(', ')}: handled, not marked: ${error.message}`));
+      for (const id of ids) {
+        this.beingMarked.delete(id);
+        this.unmarked.delete(id);
+        this.inHand.delete(id);
+      }
     });
   }
 
