@@ -161,7 +161,7 @@ export class AiAnswers implements OnModuleInit {
   private async mirror(ticket: Ticket, waits: number): Promise<void> {
     if (!(await this.topicReady(ticket, waits))) return this.later(ticket, waits);
     const sent = await this.gateway.sendMessage(
-      this.config.supportChatId,
+      ticket.groupId,
       this.drafts.text(ticket, 'ai.mirror'),
       { message_thread_id: ticket.threadId!, link_preview_options: { is_disabled: true } },
       { lane: 'group' },

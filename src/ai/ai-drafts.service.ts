@@ -31,7 +31,7 @@ export class AiDrafts {
   /** Posts the draft with its buttons in the ticket's topic; returns its message id. */
   async post(ticket: Ticket): Promise<number> {
     const sent = await this.gateway.sendMessage(
-      this.config.supportChatId,
+      ticket.groupId,
       this.text(ticket, 'ai.draft'),
       { message_thread_id: ticket.threadId!, reply_markup: this.buttons(ticket.id) },
       { lane: 'group' },
@@ -112,7 +112,7 @@ export class AiDrafts {
     if (!ticket.aiDraftMessageId) return;
     const text = `${this.text(ticket, 'ai.draft.head')}\n\n${this.i18n.t(this.config.supportLanguage, key, { agent })}`;
     await this.gateway
-      .editMessageText(this.config.supportChatId, ticket.aiDraftMessageId, text, { reply_markup: { inline_keyboard: [] } }, { lane: 'group' })
+      .editMessageText(ticket.groupId, ticket.aiDraftMessageId, text, { reply_markup: { inline_keyboard: [] } }, { lane: 'group' })
       .catch((error: Error) => this.logger.warn(`ticket #${ticket.id}: could not update the AI draft message: ${error.message}`));
   }
 

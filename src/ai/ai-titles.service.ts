@@ -122,7 +122,7 @@ export class AiTitles extends TopicTitleSource implements OnModuleInit {
     try {
       await this.gateway.call(
         'editForumTopic',
-        { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId, name: ticket.aiTitle },
+        { chat_id: ticket.groupId, message_thread_id: ticket.threadId, name: ticket.aiTitle },
         { lane: 'group' },
       );
     } catch (error) {

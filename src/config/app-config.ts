@@ -14,7 +14,10 @@ export const TOPIC_STATUSES: readonly TopicStatus[] = ['waiting', 'answered', 'c
 
 export interface AppConfig {
   botToken: string;
+  /** The first support group (SUPPORT_CHAT_ID's first id): where tickets of a one-group desk live. */
   supportChatId: number;
+  /** Every support group, in SUPPORT_CHAT_ID's order (one or more forum supergroups). */
+  supportChatIds: number[];
   telegramApiRoot: string;
   /** Empty when the embedded PostgreSQL is to be used. */
   databaseUrl: string;
@@ -105,11 +108,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   else if (!/^\d+:[\w-]+$/.test(botToken)) problems.push('BOT_TOKEN does not look like a bot token (expected 123456:ABC-...)');
 
   const supportChatRaw = str('SUPPORT_CHAT_ID');
-  let supportChatId = 0;
+  const supportChatIds: number[] = [];
   if (!supportChatRaw) problems.push('SUPPORT_CHAT_ID is required (the id of the support supergroup, e.g. -1001234567890)');
-  else if (!/^-100\d+$/.test(supportChatRaw))
-    problems.push(`SUPPORT_CHAT_ID must be a supergroup id starting with -100, got "${supportChatRaw}"`);
-  else supportChatId = Number(supportChatRaw);
+  else {
+    for (const part of supportChatRaw.split(',').map((p) => p.trim())) {
+      if (!/^-100\d+$/.test(part)) problems.push(`SUPPORT_CHAT_ID must be a supergroup id starting with -100 (several: comma-separated), got "${part}"`);
+      else if (supportChatIds.includes(Number(part))) problems.push(`SUPPORT_CHAT_ID lists the group ${part} twice`);
+      else supportChatIds.push(Number(part));
+    }
+  }
+  const supportChatId = supportChatIds[0] ?? 0;
 
   const telegramApiRoot = str('TELEGRAM_API_ROOT', 'https://api.telegram.org').replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s]+$/.test(telegramApiRoot)) problems.push(`TELEGRAM_API_ROOT must be an http(s) URL, got "${telegramApiRoot}"`);
@@ -262,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     botToken,
     supportChatId,
+    supportChatIds,
     telegramApiRoot,
     databaseUrl,
     embeddedDataDir: resolve(str('EMBEDDED_DATABASE_DIR', 'data/postgres')),

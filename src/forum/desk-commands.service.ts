@@ -100,28 +100,29 @@ export class DeskCommands {
   ) {}
 
   /** `/open [page]`: the tickets waiting for the team, oldest first, with how long and a link to each. */
-  async open(to: Message, threadId: number | undefined, pageNo: number): Promise<void> {
+  async open(groupId: number, to: Message, threadId: number | undefined, pageNo: number): Promise<void> {
     const page = Math.max(1, pageNo);
-    const waiting = await this.tickets.waiting(OPEN_PAGE_SIZE, (page - 1) * OPEN_PAGE_SIZE);
+    // With several groups each lists its own tickets (the links lead into it).
+    const waiting = await this.tickets.waiting(OPEN_PAGE_SIZE, (page - 1) * OPEN_PAGE_SIZE, this.config.supportChatIds.length > 1 ? groupId : undefined);
     const language = this.config.supportLanguage;
-    const text = openListText(this.i18n, language, waiting, page, new Date(), (t) => this.catalog.label(language, t.category, t.subcategory), this.config.supportChatId);
-    await this.reply(to, threadId, text);
+    const text = openListText(this.i18n, language, waiting, page, new Date(), (t) => this.catalog.label(language, t.category, t.subcategory), groupId);
+    await this.reply(groupId, to, threadId, text);
   }
 
   /** `/stats [7d|30d]`: the desk's numbers over the period (7 days unless asked otherwise). */
-  async stats(to: Message, threadId: number | undefined, arg: string | undefined): Promise<void> {
+  async stats(groupId: number, to: Message, threadId: number | undefined, arg: string | undefined): Promise<void> {
     const language = this.config.supportLanguage;
     const days = arg ? Number(/^(\d{1,3})d$/i.exec(arg)?.[1]) : 7;
-    if (!Number.isInteger(days) || days < 1 || days > 365) return this.reply(to, threadId, this.i18n.t(language, 'stats.usage'));
+    if (!Number.isInteger(days) || days < 1 || days > 365) return this.reply(groupId, to, threadId, this.i18n.t(language, 'stats.usage'));
     const stats = await this.statsRepository.since(days * 86_400);
-    await this.reply(to, threadId, statsText(this.i18n, language, stats, days, (c, s) => this.catalog.label(language, c, s)));
+    await this.reply(groupId, to, threadId, statsText(this.i18n, language, stats, days, (c, s) => this.catalog.label(language, c, s)));
   }
 
   /** `/transcript` in a ticket's topic: the whole conversation as a text file in the topic. */
-  async transcript(to: Message, threadId: number): Promise<void> {
+  async transcript(groupId: number, to: Message, threadId: number): Promise<void> {
     const language = this.config.supportLanguage;
-    const ticket = await this.tickets.ofThread(threadId);
-    if (!ticket) return this.reply(to, threadId, this.i18n.t(language, 'topic.notTicket'));
+    const ticket = await this.tickets.ofThread(groupId, threadId);
+    if (!ticket) return this.reply(groupId, to, threadId, this.i18n.t(language, 'topic.notTicket'));
     const [messages, customer] = await Promise.all([this.messages.allOf(ticket.id), this.customers.find(ticket.customerId)]);
     const customerName = [customer?.firstName, customer?.lastName].filter(Boolean).join(' ') || String(ticket.customerId);
     const label = this.catalog.label(language, ticket.category, ticket.subcategory);
@@ -134,7 +135,7 @@ export class DeskCommands {
     await this.gateway.call(
       'sendDocument',
       {
-        chat_id: this.config.supportChatId,
+        chat_id: groupId,
         message_thread_id: threadId,
         document: { source: Buffer.from(text, 'utf8'), filename: `ticket-${ticket.id}.txt` },
         caption: this.i18n.t(language, 'transcript.caption', { ticket: ticket.id, messages: messages.length }),
@@ -145,9 +146,9 @@ export class DeskCommands {
     );
   }
 
-  private async reply(to: Message, threadId: number | undefined, text: string): Promise<void> {
+  private async reply(groupId: number, to: Message, threadId: number | undefined, text: string): Promise<void> {
     await this.gateway.sendMessage(
-      this.config.supportChatId,
+      groupId,
       text,
       {
         ...(threadId ? { message_thread_id: threadId } : {}),

@@ -1,5 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Injectable, Logger } from '@nestjs/common';
 import { JobQueue } from '../jobs/job-queue';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { TicketRepository } from '../tickets/repositories/ticket.repository';
@@ -19,19 +18,18 @@ export class TopicAdoption {
   private readonly logger = new Logger('TopicAdoption');
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tickets: TicketRepository,
     private readonly topics: TopicRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
   ) {}
 
-  async onTopicCreated(threadId: number, name: string): Promise<void> {
+  async onTopicCreated(groupId: number, threadId: number, name: string): Promise<void> {
     const match = TICKET_NUMBER.exec(name);
     if (!match) return;
     const ticketId = Number(match[1]);
     // Usually the announcement races the sync job's own record of the same topic; either may land first.
-    const adopted = await this.topics.adopt(ticketId, threadId, name);
+    const adopted = await this.topics.adopt(ticketId, groupId, threadId, name);
     if (adopted) {
       // A fresh request means a sync job is creating this very topic and goes on by itself.
       if (!adopted.stale) return;
@@ -40,16 +38,17 @@ export class TopicAdoption {
       return;
     }
     const ticket = await this.tickets.find(ticketId);
-    if (!ticket || ticket.threadId === null || ticket.threadId === threadId) return;
-    await this.removeDuplicate(ticketId, threadId);
+    // A topic of another group is not this ticket's (its number matched by chance, or a topic made by hand).
+    if (!ticket || ticket.groupId !== groupId || ticket.threadId === null || ticket.threadId === threadId) return;
+    await this.removeDuplicate(ticketId, groupId, threadId);
   }
 
   /** A topic for a ticket that already has another one: counted, and deleted so agents see one. */
-  async removeDuplicate(ticketId: number, threadId: number): Promise<void> {
+  async removeDuplicate(ticketId: number, groupId: number, threadId: number): Promise<void> {
     await this.topics.countDuplicate(ticketId);
     this.logger.warn(`ticket #${ticketId}: topic ${threadId} is a duplicate; deleting it`);
     await this.gateway
-      .call('deleteForumTopic', { chat_id: this.config.supportChatId, message_thread_id: threadId }, { lane: 'group' })
+      .call('deleteForumTopic', { chat_id: groupId, message_thread_id: threadId }, { lane: 'group' })
       .catch((error: Error) => this.logger.warn(`ticket #${ticketId}: could not delete duplicate topic ${threadId}: ${error.message}`));
   }
 }

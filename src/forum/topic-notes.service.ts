@@ -13,9 +13,9 @@ export class TopicNotes {
     private readonly i18n: I18n,
   ) {}
 
-  async post(threadId: number, key: MessageKey, vars: Record<string, string | number> = {}, replyTo?: number): Promise<void> {
+  async post(groupId: number, threadId: number, key: MessageKey, vars: Record<string, string | number> = {}, replyTo?: number): Promise<void> {
     await this.gateway.sendMessage(
-      this.config.supportChatId,
+      groupId,
       this.i18n.t(this.config.supportLanguage, key, vars),
       { message_thread_id: threadId, ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}) },
       { lane: 'group' },

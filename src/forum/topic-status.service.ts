@@ -55,7 +55,7 @@ export class TopicStatusService {
     const icon = await this.iconFor(status);
     if (!icon) return;
     await this.gateway
-      .call('editForumTopic', { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId, icon_custom_emoji_id: icon }, { lane: 'group', key: ticket.id })
+      .call('editForumTopic', { chat_id: ticket.groupId, message_thread_id: ticket.threadId, icon_custom_emoji_id: icon }, { lane: 'group', key: ticket.id })
       .catch((error: unknown) => {
         if (!(error instanceof TelegramCallError) || error.kind !== 'not-modified') throw error;
       });

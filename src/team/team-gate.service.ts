@@ -44,19 +44,20 @@ export class TeamGate {
    */
   /** The sender is of the team (an agent, or an administrator writing as the group): for desk-wide commands. */
   async isTeam(message: Message): Promise<boolean> {
-    if ((message as { sender_chat?: { id: number } }).sender_chat?.id === this.config.supportChatId) return true;
-    return this.agents.isAgent(message.from!.id);
+    const groupId = message.chat.id;
+    if ((message as { sender_chat?: { id: number } }).sender_chat?.id === groupId) return true;
+    return this.agents.isAgent(groupId, message.from!.id);
   }
 
-  async agentOf(message: Message, threadId: number): Promise<Agent | null> {
+  async agentOf(groupId: number, message: Message, threadId: number): Promise<Agent | null> {
     const from = message.from!;
-    if ((message as { sender_chat?: { id: number } }).sender_chat?.id === this.config.supportChatId) {
+    if ((message as { sender_chat?: { id: number } }).sender_chat?.id === groupId) {
       return { id: from.id, name: this.teamName(), anonymous: true };
     }
-    if (await this.agents.isAgent(from.id)) return { id: from.id, name: from.first_name, anonymous: false };
-    const ticket = await this.tickets.ofThread(threadId);
+    if (await this.agents.isAgent(groupId, from.id)) return { id: from.id, name: from.first_name, anonymous: false };
+    const ticket = await this.tickets.ofThread(groupId, threadId);
     if (ticket && (await this.team.claimOutsiderNotice(ticket.id, from.id))) {
-      await this.notes.post({ threadId, replyTo: message.message_id, ticketId: ticket.id }, 'team.outsider', { name: from.first_name });
+      await this.notes.post({ groupId, threadId, replyTo: message.message_id, ticketId: ticket.id }, 'team.outsider', { name: from.first_name });
     }
     return null;
   }
@@ -66,17 +67,18 @@ export class TeamGate {
   }
 
   /** Runs one of the team's commands; false when the text is none of them. */
-  async command(updateId: number, threadId: number, message: Message, agent: Agent): Promise<boolean> {
+  async command(updateId: number, groupId: number, threadId: number, message: Message, agent: Agent): Promise<boolean> {
     const text = 'text' in message ? message.text.trim() : '';
     if (!text.startsWith('/')) return false;
     const reply = (key: Parameters<TeamNotes['post']>[1], vars: Record<string, string | number> = {}) =>
-      this.notes.post({ threadId, replyTo: message.message_id }, key, vars);
+      this.notes.post({ groupId, threadId, replyTo: message.message_id }, key, vars);
+    const topic = { groupId, threadId };
     if (TAKE.test(text)) {
-      await this.service.assign(updateId, threadId, (await this.repliedAgent(message)) ?? { id: agent.id, name: agent.name }, agent.name);
+      await this.service.assign(updateId, topic, (await this.repliedAgent(groupId, message)) ?? { id: agent.id, name: agent.name }, agent.name);
       return true;
     }
     if (RELEASE.test(text)) {
-      const result = await this.service.assign(updateId, threadId, null, agent.name);
+      const result = await this.service.assign(updateId, topic, null, agent.name);
       if (result.outcome === 'same') await reply('team.notTaken');
       return true;
     }
@@ -89,7 +91,7 @@ export class TeamGate {
         const closest = this.answers.closest(name);
         await reply(closest.length ? 'ready.unknown' : 'ready.unknownNone', { name, names: closest.join(', ') });
       } else {
-        await this.service.readyAnswer(updateId, threadId, name.toLowerCase(), agent.name);
+        await this.service.readyAnswer(updateId, topic, name.toLowerCase(), agent.name);
       }
       return true;
     }
@@ -97,11 +99,11 @@ export class TeamGate {
     if (ban) {
       const parsed = parseBan(ban[2] ?? '');
       if (!parsed) await reply('ban.badDuration');
-      else await this.service.ban(updateId, threadId, parsed.until, parsed.reason, agent.name);
+      else await this.service.ban(updateId, topic, parsed.until, parsed.reason, agent.name);
       return true;
     }
     if (UNBAN.test(text)) {
-      const result = await this.service.unban(updateId, threadId, agent.name);
+      const result = await this.service.unban(updateId, topic, agent.name);
       if (result.outcome === 'not-banned') await reply('ban.notBanned');
       return true;
     }
@@ -109,11 +111,11 @@ export class TeamGate {
   }
 
   /** /take as a reply to another agent's message gives the ticket to that agent. */
-  private async repliedAgent(message: Message): Promise<{ id: number; name: string } | null> {
+  private async repliedAgent(groupId: number, message: Message): Promise<{ id: number; name: string } | null> {
     const target = (message as { reply_to_message?: Message & { forum_topic_created?: unknown } }).reply_to_message;
     const author = target && !target.forum_topic_created ? target.from : undefined;
     if (!author || author.is_bot || author.id === message.from?.id) return null;
-    return (await this.agents.isAgent(author.id)) ? { id: author.id, name: author.first_name } : null;
+    return (await this.agents.isAgent(groupId, author.id)) ? { id: author.id, name: author.first_name } : null;
   }
 }
 

@@ -4,6 +4,14 @@ import { I18n } from '../telegram/i18n/i18n.service';
 import type { MessageKey } from '../telegram/i18n/messages';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 
+/** Where a note goes: a support group, and a topic in it (none: its General topic). */
+export interface NoteTarget {
+  groupId: number;
+  threadId?: number | null;
+  replyTo?: number;
+  ticketId?: number;
+}
+
 /** The bot's short notes for the team, in the support language: in a topic, or (no thread) in General. */
 @Injectable()
 export class TeamNotes {
@@ -17,13 +25,13 @@ export class TeamNotes {
     return this.i18n.t(this.config.supportLanguage, key, vars);
   }
 
-  async post(where: { threadId?: number | null; replyTo?: number; ticketId?: number }, key: MessageKey, vars: Record<string, string | number> = {}): Promise<void> {
+  async post(where: NoteTarget, key: MessageKey, vars: Record<string, string | number> = {}): Promise<void> {
     await this.postHtml(where, this.text(key, vars));
   }
 
-  async postHtml(where: { threadId?: number | null; replyTo?: number; ticketId?: number }, html: string): Promise<void> {
+  async postHtml(where: NoteTarget, html: string): Promise<void> {
     await this.gateway.sendMessage(
-      this.config.supportChatId,
+      where.groupId,
       html,
       {
         ...(where.threadId ? { message_thread_id: where.threadId } : {}),

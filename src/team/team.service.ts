@@ -14,6 +14,12 @@ export interface Agent {
   anonymous: boolean;
 }
 
+/** A ticket's topic: thread ids repeat across support groups. */
+export interface TopicRef {
+  groupId: number;
+  threadId: number;
+}
+
 type Outcome<T extends string> = { outcome: T | 'duplicate' | 'not-ticket' };
 
 /**
@@ -34,8 +40,8 @@ export class TeamService {
   ) {}
 
   /** /take (for the writer or the agent replied to) and /release (`to: null`). */
-  assign(updateId: number, threadId: number, to: { id: number; name: string } | null, by: string): Promise<Outcome<'assigned' | 'same'>> {
-    return this.onTicket(updateId, threadId, 'assign', async (tx, ticket) => {
+  assign(updateId: number, topic: TopicRef, to: { id: number; name: string } | null, by: string): Promise<Outcome<'assigned' | 'same'>> {
+    return this.onTicket(updateId, topic, 'assign', async (tx, ticket) => {
       if (!(await this.team.assign(ticket.id, to, tx.db))) return { outcome: 'same' as const };
       await tx.publish('ticket.assigned', { ticketId: ticket.id, agentId: to?.id ?? null, agentName: to?.name ?? null, by });
       this.logger.log(`ticket #${ticket.id}: ${to ? `assigned to ${to.name}` : 'released'} by ${by}`);
@@ -43,8 +49,8 @@ export class TeamService {
     });
   }
 
-  readyAnswer(updateId: number, threadId: number, name: string, agentName: string): Promise<Outcome<'queued'>> {
-    return this.onTicket(updateId, threadId, 'ready-answer', async (tx, ticket) => {
+  readyAnswer(updateId: number, topic: TopicRef, name: string, agentName: string): Promise<Outcome<'queued'>> {
+    return this.onTicket(updateId, topic, 'ready-answer', async (tx, ticket) => {
       // A ready answer is the team answering: the ticket no longer waits for it (status, /open, auto-close).
       await this.tickets.markTeamAnswered(ticket.id, tx.db);
       await tx.publish('ticket.readyAnswer', { ticketId: ticket.id, name, agentName });
@@ -52,8 +58,8 @@ export class TeamService {
     });
   }
 
-  async ban(updateId: number, threadId: number, until: Date | null, reason: string | null, by: string): Promise<Outcome<'banned'>> {
-    const result = await this.onTicket(updateId, threadId, 'ban', async (tx, ticket) => {
+  async ban(updateId: number, topic: TopicRef, until: Date | null, reason: string | null, by: string): Promise<Outcome<'banned'>> {
+    const result = await this.onTicket(updateId, topic, 'ban', async (tx, ticket) => {
       await this.moderation.ban({ customerId: ticket.customerId, until, reason, bannedBy: by }, tx.db);
       await tx.publish('customer.banned', { ticketId: ticket.id, customerId: ticket.customerId, until: until?.toISOString() ?? null, reason, by });
       this.logger.log(`customer ${ticket.customerId} banned by ${by} until ${until?.toISOString() ?? 'lifted'}`);
@@ -64,8 +70,8 @@ export class TeamService {
     return result;
   }
 
-  async unban(updateId: number, threadId: number, by: string): Promise<Outcome<'unbanned' | 'not-banned'>> {
-    const result = await this.onTicket(updateId, threadId, 'unban', async (tx, ticket) => {
+  async unban(updateId: number, topic: TopicRef, by: string): Promise<Outcome<'unbanned' | 'not-banned'>> {
+    const result = await this.onTicket(updateId, topic, 'unban', async (tx, ticket) => {
       if (!(await this.moderation.unban(ticket.customerId, tx.db))) return { outcome: 'not-banned' as const };
       await tx.publish('customer.unbanned', { ticketId: ticket.id, customerId: ticket.customerId, by });
       this.logger.log(`customer ${ticket.customerId}: ban lifted by ${by}`);
@@ -77,13 +83,13 @@ export class TeamService {
 
   private onTicket<T extends { outcome: string }>(
     updateId: number,
-    threadId: number,
+    topic: TopicRef,
     kind: string,
     work: (tx: Tx, ticket: Ticket) => Promise<T>,
   ): Promise<T | { outcome: 'duplicate' | 'not-ticket' }> {
     return this.uow.run(async (tx) => {
       if (!(await this.updates.claim(updateId, kind, tx.db))) return { outcome: 'duplicate' as const };
-      const ticket = await this.tickets.ofThread(threadId, tx.db);
+      const ticket = await this.tickets.ofThread(topic.groupId, topic.threadId, tx.db);
       if (!ticket) return { outcome: 'not-ticket' as const };
       return work(tx, ticket);
     });

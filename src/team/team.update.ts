@@ -1,7 +1,6 @@
-import { Inject } from '@nestjs/common';
 import { Ctx, Next, On, Update } from 'nestjs-telegraf';
 import type { Context } from 'telegraf';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { SupportGroups } from '../telegram/support-groups';
 import { AgentDirectory } from './agent-directory.service';
 
 type NextFn = () => Promise<void>;
@@ -10,14 +9,14 @@ type NextFn = () => Promise<void>;
 @Update()
 export class TeamUpdate {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly groups: SupportGroups,
     private readonly agents: AgentDirectory,
   ) {}
 
   @On('chat_member')
   async onMember(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     const update = ctx.chatMember;
-    if (!update || update.chat.id !== this.config.supportChatId) return next();
-    this.agents.memberChanged(update.new_chat_member.user.id, update.new_chat_member.status);
+    if (!update || !this.groups.has(update.chat.id)) return next();
+    this.agents.memberChanged(update.chat.id, update.new_chat_member.user.id, update.new_chat_member.status);
   }
 }

@@ -70,6 +70,12 @@ export class SlidingWindow {
     return this.slots.length;
   }
 
+  /** Sends that would fit now. */
+  free(now: number): number {
+    this.prune(now);
+    return Math.max(0, this.limit - this.slots.length);
+  }
+
   private prune(now: number): void {
     if (this.slots.some((slot) => slot.at + this.windowMs <= now)) this.slots = this.slots.filter((slot) => slot.at + this.windowMs > now);
   }
@@ -208,6 +214,16 @@ export class SendScheduler {
     const now = this.clock();
     chat.blockedUntil = Math.max(chat.blockedUntil, now + seconds * 1000);
     this.pump();
+  }
+
+  /**
+   * How many more sends the group's minute could take now, less those already waiting for it: a new
+   * ticket goes to the group where it would wait least.
+   */
+  headroom(chatId: number): number {
+    const chat = this.chat(chatId);
+    const minute = chat.minute?.free(this.clock()) ?? Infinity;
+    return (this.clock() < chat.blockedUntil ? 0 : minute) - this.pending(chatId);
   }
 
   /** Sends waiting for a slot, in all chats or in one. */

@@ -116,6 +116,11 @@ export class TelegramGateway {
     }
   }
 
+  /** How many more group messages `chatId` could take now (its minute's free slots, less sends waiting for them). */
+  groupHeadroom(chatId: number): number {
+    return this.scheduler.headroom(chatId);
+  }
+
   /**
    * Stopping: sends still waiting for a slot give up. A job's send is deferred (it comes back, its
    * retries untouched); an update's is not confirmed and is handled again after the restart.

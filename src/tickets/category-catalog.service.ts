@@ -6,6 +6,8 @@ export interface CatalogEntry {
   id: string;
   title: Record<Language, string>;
   subcategories?: CatalogEntry[];
+  /** The support group this category's tickets go to (a top-level category only; its subcategories follow it). */
+  group?: number;
 }
 
 /** Ids travel in callback data (64 bytes at most), so they are short slugs. */
@@ -31,14 +33,20 @@ export function parseCatalog(json: string, file: string): CatalogEntry[] {
       if (typeof title !== 'string' || !title.trim() || title.length > 60)
         throw new CatalogError(`${file}: ${where} ("${e.id}") needs a title.${language} of 1-60 characters`);
     }
+    let group: number | undefined;
+    if (e.group !== undefined) {
+      if (depth > 0) throw new CatalogError(`${file}: ${where} ("${e.id}") is a subcategory; name the group on its category`);
+      if (!/^-100\d+$/.test(String(e.group))) throw new CatalogError(`${file}: ${where} ("${e.id}").group must be a supergroup id starting with -100`);
+      group = Number(e.group);
+    }
     if (e.subcategories !== undefined) {
       if (depth > 0) throw new CatalogError(`${file}: ${where} ("${e.id}") is a subcategory and cannot have subcategories`);
       if (!Array.isArray(e.subcategories)) throw new CatalogError(`${file}: ${where} ("${e.id}").subcategories must be an array`);
       const subs = e.subcategories.map((s, i) => check(s, `${where}.subcategories[${i}]`, depth + 1));
       unique(subs, `${where} ("${e.id}")`);
-      return { id: e.id, title: e.title as Record<Language, string>, subcategories: subs.length ? subs : undefined };
+      return { id: e.id, title: e.title as Record<Language, string>, subcategories: subs.length ? subs : undefined, ...(group ? { group } : {}) };
     }
-    return { id: e.id, title: e.title as Record<Language, string> };
+    return { id: e.id, title: e.title as Record<Language, string>, ...(group ? { group } : {}) };
   };
   const parsed = categories.map((c, i) => check(c, `categories[${i}]`, 0));
   unique(parsed, 'categories');
@@ -60,6 +68,15 @@ export class CategoryCatalog {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.categories = parseCatalog(readFileSync(config.categoriesFile, 'utf8'), config.categoriesFile);
+    for (const category of this.categories) {
+      if (category.group !== undefined && !config.supportChatIds.includes(category.group))
+        throw new CatalogError(`${config.categoriesFile}: the category "${category.id}" names the group ${category.group}, which SUPPORT_CHAT_ID does not list`);
+    }
+  }
+
+  /** The group the category names for its tickets, if any. */
+  groupOf(categoryId: string | null | undefined): number | undefined {
+    return this.categories.find((c) => c.id === categoryId)?.group;
   }
 
   find(categoryId: string | null | undefined, subcategoryId?: string | null): { category?: CatalogEntry; subcategory?: CatalogEntry } {

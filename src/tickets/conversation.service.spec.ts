@@ -74,11 +74,11 @@ describe('ConversationService.recordAgentMessage', () => {
     t.tickets.ofThread.mockResolvedValue(ticket({ id: 42, threadId: 300 }));
     const message = agentMessage();
 
-    const result = await t.sut.recordAgentMessage(message, 300);
+    const result = await t.sut.recordAgentMessage(message, SUPPORT_CHAT_ID, 300);
 
     expect(result).toMatchObject({ outcome: 'recorded', ticket: { id: 42 } });
     expect(t.updates.claim).toHaveBeenCalledWith(message.updateId, 'agent-message', t.manager);
-    expect(t.tickets.ofThread).toHaveBeenCalledWith(300, t.manager);
+    expect(t.tickets.ofThread).toHaveBeenCalledWith(SUPPORT_CHAT_ID, 300, t.manager);
     expect(t.messages.insert).toHaveBeenCalledWith(
       42,
       [
@@ -101,7 +101,7 @@ describe('ConversationService.recordAgentMessage', () => {
   it('returns not-ticket for a thread that is no ticket’s topic and records and enqueues nothing', async () => {
     const t = setup();
 
-    await expect(t.sut.recordAgentMessage(agentMessage(), 999)).resolves.toEqual({ outcome: 'not-ticket' });
+    await expect(t.sut.recordAgentMessage(agentMessage(), SUPPORT_CHAT_ID, 999)).resolves.toEqual({ outcome: 'not-ticket' });
 
     expect(t.messages.insert).not.toHaveBeenCalled();
     expect(t.queue.sent).toEqual([]);
@@ -113,7 +113,7 @@ describe('ConversationService.recordAgentMessage', () => {
     t.updates.claim.mockResolvedValue(false);
     t.tickets.ofThread.mockResolvedValue(ticket());
 
-    await expect(t.sut.recordAgentMessage(agentMessage(), 300)).resolves.toEqual({ outcome: 'duplicate' });
+    await expect(t.sut.recordAgentMessage(agentMessage(), SUPPORT_CHAT_ID, 300)).resolves.toEqual({ outcome: 'duplicate' });
 
     expect(t.tickets.ofThread).not.toHaveBeenCalled();
     expect(t.messages.insert).not.toHaveBeenCalled();
@@ -126,7 +126,7 @@ describe('ConversationService closing', () => {
     const t = setup();
     t.tickets.ofThread.mockResolvedValue(ticket({ id: 42 }));
 
-    const result = await t.sut.closeByAgent(10, 300, 'Alice');
+    const result = await t.sut.closeByAgent(10, SUPPORT_CHAT_ID, 300, 'Alice');
 
     expect(result).toMatchObject({ outcome: 'closed', ticket: { id: 42, status: 'closed' } });
     expect(t.tickets.close).toHaveBeenCalledWith(42, 'agent', t.manager);
@@ -141,7 +141,7 @@ describe('ConversationService closing', () => {
     // The repository's close is conditional on status = 'open': it says no.
     t.tickets.close.mockResolvedValue(false);
 
-    await expect(t.sut.closeByAgent(11, 300, 'Alice')).resolves.toEqual({ outcome: 'already' });
+    await expect(t.sut.closeByAgent(11, SUPPORT_CHAT_ID, 300, 'Alice')).resolves.toEqual({ outcome: 'already' });
 
     expect(t.queue.sent).toEqual([]);
   });
@@ -149,7 +149,7 @@ describe('ConversationService closing', () => {
   it('answers not-ticket when an agent closes in a thread that is no ticket’s topic', async () => {
     const t = setup();
 
-    await expect(t.sut.closeByAgent(12, 999, 'Alice')).resolves.toEqual({ outcome: 'not-ticket' });
+    await expect(t.sut.closeByAgent(12, SUPPORT_CHAT_ID, 999, 'Alice')).resolves.toEqual({ outcome: 'not-ticket' });
 
     expect(t.tickets.close).not.toHaveBeenCalled();
     expect(t.queue.sent).toEqual([]);
@@ -181,7 +181,7 @@ describe('ConversationService.reopenByAgent', () => {
     const t = setup();
     t.tickets.ofThread.mockResolvedValue(ticket({ id: 42, status: 'closed' }));
 
-    await expect(t.sut.reopenByAgent(20, 300, 'Bob')).resolves.toMatchObject({ outcome: 'reopened', ticket: { id: 42, status: 'open' } });
+    await expect(t.sut.reopenByAgent(20, SUPPORT_CHAT_ID, 300, 'Bob')).resolves.toMatchObject({ outcome: 'reopened', ticket: { id: 42, status: 'open' } });
 
     expect(t.tickets.reopen).toHaveBeenCalledWith(42, t.manager);
     expect(t.queue.sentTo('ticket.lifecycle')).toEqual([{ ticketId: 42, event: 'reopened', by: 'agent', agentName: 'Bob' }]);
@@ -192,7 +192,7 @@ describe('ConversationService.reopenByAgent', () => {
     t.tickets.ofThread.mockResolvedValue(ticket({ id: 42, status: 'closed' }));
     t.tickets.openOf.mockResolvedValue(ticket({ id: 50, threadId: 310 }));
 
-    await expect(t.sut.reopenByAgent(21, 300, 'Bob')).resolves.toMatchObject({ outcome: 'newer-open', ticket: { id: 50 } });
+    await expect(t.sut.reopenByAgent(21, SUPPORT_CHAT_ID, 300, 'Bob')).resolves.toMatchObject({ outcome: 'newer-open', ticket: { id: 50 } });
 
     expect(t.tickets.openOf).toHaveBeenCalledWith(CUSTOMER_ID, t.manager);
     expect(t.tickets.reopen).not.toHaveBeenCalled();
@@ -203,7 +203,7 @@ describe('ConversationService.reopenByAgent', () => {
     const t = setup();
     t.tickets.ofThread.mockResolvedValue(ticket({ id: 42, status: 'closed' }));
 
-    await t.sut.reopenByAgent(23, 300, 'Bob');
+    await t.sut.reopenByAgent(23, SUPPORT_CHAT_ID, 300, 'Bob');
 
     expect(t.customers.lock).toHaveBeenCalledWith(CUSTOMER_ID, t.manager);
     expect(t.customers.lock.mock.invocationCallOrder[0]).toBeLessThan(t.tickets.openOf.mock.invocationCallOrder[0]);
@@ -214,7 +214,7 @@ describe('ConversationService.reopenByAgent', () => {
     t.tickets.ofThread.mockResolvedValue(ticket({ id: 42, status: 'closed' }));
     t.tickets.reopen.mockResolvedValue(false);
 
-    await expect(t.sut.reopenByAgent(24, 300, 'Bob')).resolves.toEqual({ outcome: 'already' });
+    await expect(t.sut.reopenByAgent(24, SUPPORT_CHAT_ID, 300, 'Bob')).resolves.toEqual({ outcome: 'already' });
 
     expect(t.queue.sent).toEqual([]);
   });
@@ -224,7 +224,7 @@ describe('ConversationService.reopenByAgent', () => {
     t.tickets.ofThread.mockResolvedValue(ticket({ id: 42, status: 'closed' }));
     t.tickets.openOf.mockResolvedValue(ticket({ id: 42, status: 'open' }));
 
-    await expect(t.sut.reopenByAgent(25, 300, 'Bob')).resolves.toEqual({ outcome: 'already' });
+    await expect(t.sut.reopenByAgent(25, SUPPORT_CHAT_ID, 300, 'Bob')).resolves.toEqual({ outcome: 'already' });
 
     expect(t.tickets.reopen).not.toHaveBeenCalled();
   });
@@ -233,7 +233,7 @@ describe('ConversationService.reopenByAgent', () => {
     const t = setup();
     t.tickets.ofThread.mockResolvedValue(ticket({ id: 42, status: 'open' }));
 
-    await expect(t.sut.reopenByAgent(22, 300, 'Bob')).resolves.toEqual({ outcome: 'already' });
+    await expect(t.sut.reopenByAgent(22, SUPPORT_CHAT_ID, 300, 'Bob')).resolves.toEqual({ outcome: 'already' });
 
     expect(t.tickets.reopen).not.toHaveBeenCalled();
     expect(t.queue.sent).toEqual([]);

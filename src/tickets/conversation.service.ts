@@ -33,17 +33,22 @@ export class ConversationService {
     private readonly messages: TicketMessageRepository,
   ) {}
 
-  /** An agent's message in a ticket's topic, to be copied to the customer; `teamSigned` for an anonymous administrator's. */
-  recordAgentMessage(message: IncomingMessage, threadId: number, teamSigned = false): Promise<{ outcome: 'recorded' | 'duplicate' | 'not-ticket'; ticket?: Ticket }> {
+  /** An agent's message in a ticket's topic (`groupId`, `threadId`), to be copied to the customer; `teamSigned` for an anonymous administrator's. */
+  recordAgentMessage(
+    message: IncomingMessage,
+    groupId: number,
+    threadId: number,
+    teamSigned = false,
+  ): Promise<{ outcome: 'recorded' | 'duplicate' | 'not-ticket'; ticket?: Ticket }> {
     return this.claimed(message.updateId, 'agent-message', async (tx) => {
-      const ticket = await this.tickets.ofThread(threadId, tx.db);
+      const ticket = await this.tickets.ofThread(groupId, threadId, tx.db);
       if (!ticket) return { outcome: 'not-ticket' as const };
       await this.messages.insert(
         ticket.id,
         [
           {
             direction: 'agent',
-            chatId: this.config.supportChatId,
+            chatId: groupId,
             messageId: message.messageId,
             kind: message.kind,
             text: message.text,
@@ -90,17 +95,17 @@ export class ConversationService {
     });
   }
 
-  closeByAgent(updateId: number, threadId: number, agentName: string): Promise<CloseResult> {
+  closeByAgent(updateId: number, groupId: number, threadId: number, agentName: string): Promise<CloseResult> {
     return this.claimed(updateId, 'close', async (tx): Promise<CloseResult> => {
-      const ticket = await this.tickets.ofThread(threadId, tx.db);
+      const ticket = await this.tickets.ofThread(groupId, threadId, tx.db);
       if (!ticket) return { outcome: 'not-ticket' };
       return this.close(tx, ticket, 'agent', agentName);
     });
   }
 
-  reopenByAgent(updateId: number, threadId: number, agentName: string): Promise<ReopenResult> {
+  reopenByAgent(updateId: number, groupId: number, threadId: number, agentName: string): Promise<ReopenResult> {
     return this.claimed(updateId, 'reopen', async (tx): Promise<ReopenResult> => {
-      const ticket = await this.tickets.ofThread(threadId, tx.db);
+      const ticket = await this.tickets.ofThread(groupId, threadId, tx.db);
       if (!ticket) return { outcome: 'not-ticket' };
       if (ticket.status === 'open') return { outcome: 'already' };
       await this.customers.lock(ticket.customerId, tx.db);

@@ -34,7 +34,11 @@ export class Ticket {
   @Column({ type: 'text', nullable: true })
   subcategory: string | null;
 
-  /** The forum topic (`message_thread_id`) in the support group; null until it is created. */
+  /** The support group (a forum supergroup of SUPPORT_CHAT_ID) the ticket's topic lives in, for life. */
+  @Column({ name: 'group_id', type: 'bigint', transformer: bigintNumber })
+  groupId: number;
+
+  /** The forum topic (`message_thread_id`) in the ticket's group; null until it is created. */
   @Column({ name: 'thread_id', type: 'integer', nullable: true })
   threadId: number | null;
 

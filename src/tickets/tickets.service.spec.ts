@@ -4,6 +4,9 @@ import type { AppConfig } from '../config/app-config';
 import { SyncJobQueue } from '../jobs/sync.driver';
 import { UnitOfWork } from '../jobs/unit-of-work';
 import { I18n } from '../telegram/i18n/i18n.service';
+import { SupportGroups } from '../telegram/support-groups';
+import type { TelegramGateway } from '../telegram/telegram.gateway';
+import { CategoryCatalog } from './category-catalog.service';
 import type { Customer, DraftMessage } from './customer.entity';
 import type { IncomingMessage } from './incoming-message';
 import type { TicketAckJob } from './jobs/ticket-ack.job';
@@ -124,7 +127,7 @@ function setup(env: Record<string, string> = {}) {
     order.push('tell');
   });
 
-  const sut = new TicketsService(appConfig, new UnitOfWork(dataSource, queue, emitter), updates, customers, tickets, messages, ack, new I18n(appConfig));
+  const sut = new TicketsService(appConfig, new UnitOfWork(dataSource, queue, emitter), updates, customers, tickets, messages, ack, new I18n(appConfig), new SupportGroups(appConfig, { groupHeadroom: () => 20 } as unknown as TelegramGateway), new CategoryCatalog(appConfig));
   const jobNames = () => queue.sent.map((job) => job.name).sort();
   return { sut, appConfig, order, manager, queue, updates, customers, tickets, messages, ack, jobNames };
 }
@@ -195,7 +198,7 @@ describe('TicketsService.receive', () => {
       const result = await t.sut.receive(message);
 
       expect(result).toMatchObject({ outcome: 'opened', ticket: { id: 9 } });
-      expect(t.tickets.open).toHaveBeenCalledWith(chosen, t.manager);
+      expect(t.tickets.open).toHaveBeenCalledWith(chosen, -1001, t.manager);
       expect(t.customers.finishIntake).toHaveBeenCalledWith(CUSTOMER_ID, t.manager);
       expect(t.messages.insert).toHaveBeenCalledWith(9, [expect.objectContaining({ messageId: message.messageId, direction: 'customer' })], t.manager);
       expect(t.jobNames()).toEqual(['ai.answer', 'ai.title', 'ticket.sync']);
@@ -360,7 +363,7 @@ describe('TicketsService.chooseCategory', () => {
     expect(t.updates.claim).toHaveBeenCalledWith(77, 'callback', t.manager);
     expect(t.customers.chooseCategory).toHaveBeenCalledWith(CUSTOMER_ID, 'payments', 'refund', t.manager);
     // The ticket takes the category just chosen, not the customer's stale row.
-    expect(t.tickets.open).toHaveBeenCalledWith(expect.objectContaining({ category: 'payments', subcategory: 'refund', step: 'describe' }), t.manager);
+    expect(t.tickets.open).toHaveBeenCalledWith(expect.objectContaining({ category: 'payments', subcategory: 'refund', step: 'describe' }), -1001, t.manager);
     expect(t.messages.insert).toHaveBeenCalledWith(
       12,
       [expect.objectContaining({ messageId: 31, text: 'draft 31' }), expect.objectContaining({ messageId: 32, text: 'draft 32' })],

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, Language } from '../config/app-config';
 import { Tx, UnitOfWork } from '../jobs/unit-of-work';
 import { I18n } from '../telegram/i18n/i18n.service';
+import { SupportGroups } from '../telegram/support-groups';
+import { CategoryCatalog } from './category-catalog.service';
 import { Customer, DraftMessage } from './customer.entity';
 import { IncomingMessage } from './incoming-message';
 import { TicketAckJob } from './jobs/ticket-ack.job';
@@ -68,6 +70,8 @@ export class TicketsService {
     private readonly messages: TicketMessageRepository,
     private readonly ack: TicketAckJob,
     private readonly i18n: I18n,
+    private readonly groups: SupportGroups,
+    private readonly catalog: CategoryCatalog,
   ) {}
 
   /** A customer message: appended to the open ticket, opens one if a category is chosen, else kept as a draft. */
@@ -229,7 +233,9 @@ export class TicketsService {
 
   /** Opens the ticket (or finds the winner of a race for it) with the customer's messages so far. */
   private async openTicket(tx: Tx, customer: Customer, messages: DraftMessage[]): Promise<{ ticket: Ticket; created: boolean }> {
-    const opened = await this.tickets.open(customer, tx.db);
+    // A ticket stays in its group for life: the category's group, else the one with the most room now.
+    const groupId = await this.groups.pick(this.catalog.groupOf(customer.category), () => this.tickets.openCountsByGroup());
+    const opened = await this.tickets.open(customer, groupId, tx.db);
     await this.customers.finishIntake(customer.id, tx.db);
     if (opened.created) {
       await this.insertMessages(tx, opened.ticket.id, customer.id, messages);

@@ -11,6 +11,9 @@ import { returning } from '../../src/database/repositories/rows';
 import { SyncJobQueue } from '../../src/jobs/sync.driver';
 import { UnitOfWork } from '../../src/jobs/unit-of-work';
 import { I18n } from '../../src/telegram/i18n/i18n.service';
+import { SupportGroups } from '../../src/telegram/support-groups';
+import type { TelegramGateway } from '../../src/telegram/telegram.gateway';
+import { CategoryCatalog } from '../../src/tickets/category-catalog.service';
 import { ConversationService } from '../../src/tickets/conversation.service';
 import { Customer, DraftMessage, IntakeStep } from '../../src/tickets/customer.entity';
 import type { TicketAckJob } from '../../src/tickets/jobs/ticket-ack.job';
@@ -145,9 +148,9 @@ export class MediumContext {
     const closedAt = status === 'closed' ? (overrides.closedAt ?? new Date()) : (overrides.closedAt ?? null);
     const [row] = await this.sql<{ id: string }>(
       `INSERT INTO tickets (customer_id, status, language, category, subcategory, thread_id, created_at, updated_at, closed_at, closed_by, reopened_at,
-                            last_activity_at)
+                            last_activity_at, group_id)
        VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), COALESCE($7::timestamptz, now()), $8, $9, $10,
-               GREATEST(COALESCE($7::timestamptz, now()), $10::timestamptz)) RETURNING id`,
+               GREATEST(COALESCE($7::timestamptz, now()), $10::timestamptz), ${SUPPORT_CHAT_ID}) RETURNING id`,
       [
         customer.id,
         status,
@@ -228,6 +231,8 @@ export class MediumContext {
       this.messages,
       ack as unknown as TicketAckJob,
       new I18n(parts.config),
+      new SupportGroups(parts.config, { groupHeadroom: () => 20 } as unknown as TelegramGateway),
+      new CategoryCatalog(parts.config),
     );
     return { ...parts, sut, ack };
   }

@@ -78,7 +78,7 @@ describe('tickets against PostgreSQL', () => {
           .transaction(async (db) => {
             pids[me] = await backendPid(db);
             await atInsert();
-            const result = await ctx.tickets.open(customer, db);
+            const result = await ctx.tickets.open(customer, SUPPORT_CHAT_ID, db);
             const other = 1 - me;
             // Hold the COMMIT until the other transaction is inside its INSERT, waiting on our row (we won),
             // or has finished (we lost: our INSERT only returned once it had committed).
@@ -107,7 +107,7 @@ describe('tickets against PostgreSQL', () => {
       const inserted = new Promise<void>((resolve) => (firstInserted = resolve));
 
       const first = ctx.dataSource.transaction(async (db) => {
-        await ctx.tickets.open(customer, db);
+        await ctx.tickets.open(customer, SUPPORT_CHAT_ID, db);
         firstInserted();
         await waitUntil(() => isBlockedOnLock(ctx, secondPid), 'the second INSERT to wait on the first');
         throw new Error('rolled back on purpose');
@@ -115,7 +115,7 @@ describe('tickets against PostgreSQL', () => {
       const second = ctx.dataSource.transaction(async (db) => {
         secondPid = await backendPid(db);
         await inserted;
-        return ctx.tickets.open(customer, db);
+        return ctx.tickets.open(customer, SUPPORT_CHAT_ID, db);
       });
 
       await expect(first).rejects.toThrow('rolled back on purpose');
@@ -174,7 +174,7 @@ describe('tickets against PostgreSQL', () => {
       const ticket = await ctx.newTicket({ status: 'closed', threadId: 9101 });
       const { sut, queue } = ctx.conversationService();
 
-      const results = await Promise.all([sut.reopenByAgent(ctx.updateId(), 9101, 'Ann'), sut.reopenByAgent(ctx.updateId(), 9101, 'Bob')]);
+      const results = await Promise.all([sut.reopenByAgent(ctx.updateId(), SUPPORT_CHAT_ID, 9101, 'Ann'), sut.reopenByAgent(ctx.updateId(), SUPPORT_CHAT_ID, 9101, 'Bob')]);
 
       expect(results.map((r) => r.outcome).sort()).toEqual(['already', 'reopened']);
       expect(queue.sentTo('ticket.lifecycle')).toHaveLength(1);
@@ -188,7 +188,7 @@ describe('tickets against PostgreSQL', () => {
       const { sut } = ctx.conversationService();
 
       const [reopen, opened] = await Promise.all([
-        sut.reopenByAgent(ctx.updateId(), 9102, 'Ann'),
+        sut.reopenByAgent(ctx.updateId(), SUPPORT_CHAT_ID, 9102, 'Ann'),
         intake.sut.receive({
           updateId: ctx.updateId(),
           from: { id: customer.id, first_name: customer.firstName },
@@ -351,7 +351,7 @@ describe('tickets against PostgreSQL', () => {
       const ticket = await ctx.newTicket();
       await ctx.topics.markRequested(ticket.id);
 
-      await expect(ctx.topics.adopt(ticket.id, 700, 'adopted')).resolves.toEqual({ stale: false });
+      await expect(ctx.topics.adopt(ticket.id, SUPPORT_CHAT_ID, 700, 'adopted')).resolves.toEqual({ stale: false });
       await expect(ctx.topics.recordCreated(ticket.id, 701, 'created')).resolves.toBe(false);
       expect(await ctx.tickets.find(ticket.id)).toMatchObject({ threadId: 700, title: 'adopted' });
 
@@ -361,14 +361,14 @@ describe('tickets against PostgreSQL', () => {
 
     it('adopts only a topic that was asked for, and reports a request older than 10 s as stale', async () => {
       const neverAsked = await ctx.newTicket();
-      await expect(ctx.topics.adopt(neverAsked.id, 710, 'x')).resolves.toBeNull();
+      await expect(ctx.topics.adopt(neverAsked.id, SUPPORT_CHAT_ID, 710, 'x')).resolves.toBeNull();
 
       const asked = await ctx.newTicket();
       await ctx.topics.markRequested(asked.id);
       await ctx.sql(`UPDATE tickets SET topic_requested_at = now() - interval '1 minute' WHERE id = $1`, [asked.id]);
-      await expect(ctx.topics.adopt(asked.id, 711, 'y')).resolves.toEqual({ stale: true });
+      await expect(ctx.topics.adopt(asked.id, SUPPORT_CHAT_ID, 711, 'y')).resolves.toEqual({ stale: true });
       // Adopted once: a second announcement changes nothing.
-      await expect(ctx.topics.adopt(asked.id, 712, 'z')).resolves.toBeNull();
+      await expect(ctx.topics.adopt(asked.id, SUPPORT_CHAT_ID, 712, 'z')).resolves.toBeNull();
       expect(await ctx.tickets.find(asked.id)).toMatchObject({ threadId: 711 });
     });
   });

@@ -39,6 +39,7 @@ export function ticketOf(customerId: number, overrides: Partial<Ticket> = {}): T
   return {
     id: 7,
     customerId,
+    groupId: -1001,
     status: 'open',
     language: 'en',
     category: 'payments',

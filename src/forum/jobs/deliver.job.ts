@@ -71,7 +71,7 @@ export class DeliverJob implements OnModuleInit {
           // The agent must know their answer did not reach the customer, and why.
           if (ticket.threadId) {
             await this.notes
-              .post(ticket.threadId, 'topic.answerRejected', { reason: error.description }, run[0].messageId)
+              .post(ticket.groupId, ticket.threadId, 'topic.answerRejected', { reason: error.description }, run[0].messageId)
               .catch((e: Error) => this.logger.warn(`ticket #${ticket.id}: could not post in the topic: ${e.message}`));
           }
           continue;
@@ -104,7 +104,7 @@ export class DeliverJob implements OnModuleInit {
       sentId = sent.message_id;
     } else {
       const caption = signature && message.text !== null && message.kind !== 'text' ? { caption: `${message.text}\n\n${signature}`, caption_entities: (message.entities ?? []) as MessageEntity[] } : {};
-      const copy = await this.gateway.copyMessage(ticket.customerId, this.config.supportChatId, message.messageId, { ...reply, ...caption }, { lane: 'customer' });
+      const copy = await this.gateway.copyMessage(ticket.customerId, ticket.groupId, message.messageId, { ...reply, ...caption }, { lane: 'customer' });
       sentId = copy.message_id;
     }
     await persist(() => this.messages.recordCopy(message.id, sentId), `ticket #${ticket.id}: answer ${message.messageId}`, this.logger);
@@ -114,7 +114,7 @@ export class DeliverJob implements OnModuleInit {
     const items = await settledAlbum(this.messages, ticket.id, 'agent', run[0].mediaGroupId!);
     const copies = await this.gateway.call(
       'copyMessages',
-      { chat_id: ticket.customerId, from_chat_id: this.config.supportChatId, message_ids: items.map((m) => m.messageId) },
+      { chat_id: ticket.customerId, from_chat_id: ticket.groupId, message_ids: items.map((m) => m.messageId) },
       { lane: 'customer' },
     );
     await persist(() => this.messages.recordAlbumCopies(items, copies), `ticket #${ticket.id}: album answer`, this.logger);
@@ -128,7 +128,7 @@ export class DeliverJob implements OnModuleInit {
     if (!newlyBlocked && ticket.threadId) {
       // Already known to be blocked: say at least that these answers were not delivered.
       await this.notes
-        .post(ticket.threadId, 'topic.undelivered')
+        .post(ticket.groupId, ticket.threadId, 'topic.undelivered')
         .catch((e: Error) => this.logger.warn(`ticket #${ticket.id}: could not post in the topic: ${e.message}`));
     }
   }

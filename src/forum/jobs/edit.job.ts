@@ -43,7 +43,7 @@ export class EditJob implements OnModuleInit {
     if (!toCustomer && row.copyMessageId === ticket.cardMessageId) latest = joinFormatted(await this.cards.of(ticket), latest);
     const text = editedText !== undefined ? latest.text : undefined;
     const caption = editedCaption !== undefined ? latest.text : undefined;
-    const target = { chat_id: toCustomer ? ticket.customerId : this.config.supportChatId, message_id: row.copyMessageId };
+    const target = { chat_id: toCustomer ? ticket.customerId : ticket.groupId, message_id: row.copyMessageId };
     const lane = toCustomer ? 'customer' : 'group';
     const formatted = latest.entities;
     try {

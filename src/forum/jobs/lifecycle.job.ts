@@ -86,13 +86,13 @@ export class LifecycleJob implements OnModuleInit {
         : by === 'customer'
           ? 'topic.reopenedByCustomer'
           : 'topic.reopenedByAgent';
-    const thread = { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId };
+    const thread = { chat_id: ticket.groupId, message_thread_id: ticket.threadId };
     const tolerate = (error: TelegramCallError) => {
       if (error.kind !== 'not-modified') throw error;
     };
     if (event === 'reopened') await this.gateway.call('reopenForumTopic', thread, { lane: 'group', key: ticket.id }).catch(tolerate);
     if (!(await this.notices.wasSent(ticket.id, `topic:${occurrence}`))) {
-      await this.notes.post(ticket.threadId, note, { agent });
+      await this.notes.post(ticket.groupId, ticket.threadId, note, { agent });
       await persist(() => this.notices.recordSent(ticket.id, `topic:${occurrence}`), `ticket #${ticket.id}: ${event} note`, this.logger);
     }
     const title = ticket.title ?? `#${ticket.id}`;
@@ -121,14 +121,14 @@ export class LifecycleJob implements OnModuleInit {
   /** The customer rated the ticket: the team sees it in the topic, once. */
   private async rated(ticket: Ticket): Promise<void> {
     if (!ticket.rating || !ticket.threadId || (await this.notices.wasSent(ticket.id, 'topic:rated'))) return;
-    await this.notes.post(ticket.threadId, 'topic.rated', { rating: ticket.rating, stars: stars(ticket.rating) });
+    await this.notes.post(ticket.groupId, ticket.threadId, 'topic.rated', { rating: ticket.rating, stars: stars(ticket.rating) });
     await persist(() => this.notices.recordSent(ticket.id, 'topic:rated'), `ticket #${ticket.id}: rating note`, this.logger);
   }
 
   /** The customer's comment on their low rating: the team reads it in the topic, once. */
   private async commented(ticket: Ticket): Promise<void> {
     if (!ticket.ratingComment || !ticket.threadId || (await this.notices.wasSent(ticket.id, 'topic:rating-comment'))) return;
-    await this.notes.post(ticket.threadId, 'topic.ratingComment', { comment: ticket.ratingComment });
+    await this.notes.post(ticket.groupId, ticket.threadId, 'topic.ratingComment', { comment: ticket.ratingComment });
     await persist(() => this.notices.recordSent(ticket.id, 'topic:rating-comment'), `ticket #${ticket.id}: rating comment`, this.logger);
   }
 
@@ -138,7 +138,7 @@ export class LifecycleJob implements OnModuleInit {
     if (!ticket.threadId) throw new JobDeferred(5, `ticket #${ticket.id} has no topic yet`);
     const occurrence = `topic:${keptOpenOccurrence(ticket)}`;
     if (await this.notices.wasSent(ticket.id, occurrence)) return;
-    await this.notes.post(ticket.threadId, 'topic.keptOpen');
+    await this.notes.post(ticket.groupId, ticket.threadId, 'topic.keptOpen');
     await persist(() => this.notices.recordSent(ticket.id, occurrence), `ticket #${ticket.id}: kept-open note`, this.logger);
   }
 }

@@ -17,8 +17,8 @@ export class ReachabilityJob implements OnModuleInit {
   }
 
   private async run({ customerId, blocked }: JobMap['customer.reachability']): Promise<void> {
-    const threadId = await this.tickets.latestThreadOf(customerId);
-    if (!threadId) return;
-    await this.notes.post(threadId, blocked ? 'topic.blocked' : 'topic.unblocked');
+    const topic = await this.tickets.latestThreadOf(customerId);
+    if (!topic) return;
+    await this.notes.post(topic.groupId, topic.threadId, blocked ? 'topic.blocked' : 'topic.unblocked');
   }
 }

@@ -96,7 +96,7 @@ export class TicketSyncJob implements OnModuleInit {
         if (!ticket.threadId) ticket = await this.createTopic(ticket);
         if (!ticket.cardMessageId) {
           ticket = await this.postCard(ticket);
-          if (recreated) await this.notes.post(ticket.threadId!, 'topic.recreated');
+          if (recreated) await this.notes.post(ticket.groupId, ticket.threadId!, 'topic.recreated');
         }
         const turn = await this.copyPending(ticket);
         // The customer spoke last: the topic's icon says it waits for the team (once, after the copies).
@@ -117,7 +117,7 @@ export class TicketSyncJob implements OnModuleInit {
           // Closed by hand while the ticket is open: reopen it and go on.
           this.logger.warn(`ticket #${ticket.id}: topic ${ticket.threadId} was closed by hand; reopening it`);
           await this.gateway
-            .call('reopenForumTopic', { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId }, { lane: 'group', key: ticket.id })
+            .call('reopenForumTopic', { chat_id: ticket.groupId, message_thread_id: ticket.threadId }, { lane: 'group', key: ticket.id })
             .catch((e: TelegramCallError) => {
               if (e.kind !== 'not-modified') throw e;
             });
@@ -148,7 +148,7 @@ export class TicketSyncJob implements OnModuleInit {
     const recorded = await persist(() => this.topics.recordCreated(ticket.id, topic.message_thread_id, topic.name), `ticket #${ticket.id}: topic`, this.logger);
     if (!recorded) {
       // A topic of an earlier attempt was adopted meanwhile; this one is the duplicate.
-      await this.adoption.removeDuplicate(ticket.id, topic.message_thread_id);
+      await this.adoption.removeDuplicate(ticket.id, ticket.groupId, topic.message_thread_id);
       return this.load(ticket.id);
     }
     // The name is the customer's words (or the AI's summary of them): debug only.
@@ -164,7 +164,7 @@ export class TicketSyncJob implements OnModuleInit {
     await this.topics.markRequested(ticket.id);
     // Born with the "waiting for the team" icon: no second message for it.
     const icon = await this.status.iconFor('waiting');
-    const request = { chat_id: this.config.supportChatId, name, ...(icon ? { icon_custom_emoji_id: icon } : {}) };
+    const request = { chat_id: ticket.groupId, name, ...(icon ? { icon_custom_emoji_id: icon } : {}) };
     return this.gateway.call('createForumTopic', request, { lane: 'group', key: ticket.id }).catch(async (error: unknown) => {
       if (error instanceof TelegramCallError && error.answered) await this.topics.clearRequest(ticket.id);
       throw error;
@@ -196,7 +196,7 @@ export class TicketSyncJob implements OnModuleInit {
     }
     const sent = await this.gateway.call(
       'sendMessage',
-      { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId!, text: card.text, entities: card.entities, link_preview_options: { is_disabled: true } },
+      { chat_id: ticket.groupId, message_thread_id: ticket.threadId!, text: card.text, entities: card.entities, link_preview_options: { is_disabled: true } },
       { lane: 'group', key: ticket.id, first: true },
     );
     await persist(() => this.topics.recordCard(ticket.id, sent.message_id), `ticket #${ticket.id}: card`, this.logger);
@@ -209,7 +209,7 @@ export class TicketSyncJob implements OnModuleInit {
       this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} may be copied twice (an earlier attempt's outcome is unknown)`);
     }
     await this.messages.markCopyStarted([message.id]);
-    const target = { chat_id: this.config.supportChatId, message_thread_id: ticket.threadId! };
+    const target = { chat_id: ticket.groupId, message_thread_id: ticket.threadId! };
     // The card finishes a ticket whose topic exists before another ticket's topic is opened.
     const options = { lane: 'group' as const, key: ticket.id, first: true };
     let sentId: number;
@@ -259,7 +259,7 @@ export class TicketSyncJob implements OnModuleInit {
     try {
       copies = await this.gateway.call(
         'copyMessages',
-        { chat_id: this.config.supportChatId, from_chat_id: batch[0].chatId, message_ids: batch.map((m) => m.messageId), message_thread_id: ticket.threadId! },
+        { chat_id: ticket.groupId, from_chat_id: batch[0].chatId, message_ids: batch.map((m) => m.messageId), message_thread_id: ticket.threadId! },
         { lane: 'group', key: ticket.id },
       );
     } catch (error) {
@@ -285,7 +285,7 @@ export class TicketSyncJob implements OnModuleInit {
     await this.messages.markCopyStarted([message.id]);
     try {
       const copy = await this.gateway.copyMessage(
-        this.config.supportChatId,
+        ticket.groupId,
         message.chatId,
         message.messageId,
         { message_thread_id: ticket.threadId!, ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}) },
@@ -310,7 +310,7 @@ export class TicketSyncJob implements OnModuleInit {
       .call(
         'copyMessages',
         {
-          chat_id: this.config.supportChatId,
+          chat_id: ticket.groupId,
           from_chat_id: items[0].chatId,
           message_ids: items.map((m) => m.messageId),
           message_thread_id: ticket.threadId!,
@@ -330,7 +330,7 @@ export class TicketSyncJob implements OnModuleInit {
     this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} (${message.kind}) cannot be copied: ${error.description}`);
     await this.messages.markFailed([message.id], 'uncopyable');
     const kind = message.kind.replace(/_/g, ' ');
-    await this.notes.post(ticket.threadId!, 'topic.unsupported', { kind });
+    await this.notes.post(ticket.groupId, ticket.threadId!, 'topic.unsupported', { kind });
     await this.gateway
       .sendMessage(
         ticket.customerId,
@@ -348,7 +348,7 @@ export class TicketSyncJob implements OnModuleInit {
   private async rejected(ticket: Ticket, message: TicketMessage, error: TelegramCallError): Promise<void> {
     this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} was not copied: ${error.description}`);
     await this.messages.markFailed([message.id], 'rejected');
-    await this.notes.post(ticket.threadId!, 'topic.notCopied', { reason: error.description });
+    await this.notes.post(ticket.groupId, ticket.threadId!, 'topic.notCopied', { reason: error.description });
   }
 
   private async load(ticketId: number): Promise<Ticket> {

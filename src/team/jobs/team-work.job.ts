@@ -57,7 +57,7 @@ export class TeamWorkJob implements OnModuleInit {
       case 'mention':
         if (!ticket.threadId || !ticket.assigneeId || !ticket.assigneeName || ticket.status !== 'open') return;
         return this.notes.postHtml(
-          { threadId: ticket.threadId, ticketId: ticket.id },
+          { groupId: ticket.groupId, threadId: ticket.threadId, ticketId: ticket.id },
           this.notes.text('team.mention', { agent: '\u0000' }).replace('\u0000', `<a href="tg://user?id=${ticket.assigneeId}">${escapeHtml(ticket.assigneeName)}</a>`),
         );
       case 'sla':
@@ -66,7 +66,7 @@ export class TeamWorkJob implements OnModuleInit {
         return this.sendReady(ticket, work.name, work.agentName);
       case 'note':
         if (!ticket.threadId) return;
-        return this.notes.post({ threadId: ticket.threadId, ticketId: ticket.id }, work.key as MessageKey, work.vars);
+        return this.notes.post({ groupId: ticket.groupId, threadId: ticket.threadId, ticketId: ticket.id }, work.key as MessageKey, work.vars);
     }
   }
 
@@ -78,7 +78,7 @@ export class TeamWorkJob implements OnModuleInit {
     const passenger = await this.team.cardPassenger(ticket.id, ticket.cardMessageId);
     const own: FormattedText = { text: passenger?.text ?? '', entities: (passenger?.entities ?? []) as MessageEntity[] };
     const whole = passenger ? joinFormatted(card, own) : card;
-    const target = { chat_id: this.config.supportChatId, message_id: ticket.cardMessageId };
+    const target = { chat_id: ticket.groupId, message_id: ticket.cardMessageId };
     const options = { lane: 'group' as const, key: ticket.id };
     try {
       if (passenger && passenger.kind !== 'text') await this.gateway.call('editMessageCaption', { ...target, caption: whole.text, caption_entities: whole.entities }, options);
@@ -100,9 +100,9 @@ export class TeamWorkJob implements OnModuleInit {
     }
     const waited = formatWindow(Date.now() - new Date(ticket.createdAt).getTime(), this.config.supportLanguage);
     const assignee = ticket.assigneeName ?? this.notes.text('team.slaNobody');
-    await this.notes.post({ ticketId: ticket.id }, 'team.sla', {
+    await this.notes.post({ groupId: ticket.groupId, ticketId: ticket.id }, 'team.sla', {
       ticket: ticket.id,
-      link: ticket.threadId ? topicLink(this.config.supportChatId, ticket.threadId) : 'https://t.me/',
+      link: ticket.threadId ? topicLink(ticket.groupId, ticket.threadId) : 'https://t.me/',
       waited,
       assignee,
     });
@@ -118,13 +118,13 @@ export class TeamWorkJob implements OnModuleInit {
       await this.gateway.call('sendMessage', { chat_id: ticket.customerId, text }, { lane: 'customer' });
     } catch (error) {
       if (error instanceof TelegramCallError && error.kind === 'blocked') {
-        if (ticket.threadId) await this.notes.post({ threadId: ticket.threadId, ticketId: ticket.id }, 'topic.undelivered');
+        if (ticket.threadId) await this.notes.post({ groupId: ticket.groupId, threadId: ticket.threadId, ticketId: ticket.id }, 'topic.undelivered');
         return;
       }
       throw error;
     }
     if (!ticket.threadId) return;
-    await this.notes.post({ threadId: ticket.threadId, ticketId: ticket.id }, 'ready.mirror', {
+    await this.notes.post({ groupId: ticket.groupId, threadId: ticket.threadId, ticketId: ticket.id }, 'ready.mirror', {
       name,
       agent: agentName,
       language: this.i18n.t(ticket.language, 'language.name'),

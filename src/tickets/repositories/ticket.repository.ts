@@ -66,8 +66,23 @@ export class TicketRepository {
     return { open: row.id === null ? null : hydrate(db, Ticket, row), openedRecently: Number(row.opened_recently) };
   }
 
-  ofThread(threadId: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
-    return db.getRepository(Ticket).findOneBy({ threadId });
+  /** The ticket whose topic is `threadId` in the group `groupId` (thread ids repeat across groups). */
+  ofThread(groupId: number, threadId: number, db: EntityManager = this.dataSource.manager): Promise<Ticket | null> {
+    return db.getRepository(Ticket).findOneBy({ groupId, threadId });
+  }
+
+  /** Open tickets per group, for routing a new ticket (the fewest open wins a tie). */
+  async openCountsByGroup(): Promise<Map<number, number>> {
+    const rows: { group_id: string; n: number }[] = await this.dataSource.query(
+      `SELECT group_id, count(*)::int AS n FROM tickets WHERE status = 'open' AND group_id IS NOT NULL GROUP BY group_id`,
+    );
+    return new Map(rows.map((row) => [Number(row.group_id), row.n]));
+  }
+
+  /** Tickets from before several groups (no group recorded) belong to the first configured group. */
+  async adoptGroupless(groupId: number): Promise<number> {
+    const [, count] = (await this.dataSource.query(`UPDATE tickets SET group_id = $1 WHERE group_id IS NULL`, [groupId])) as [unknown, number];
+    return count;
   }
 
   /** The customer's ticket closed within the last `windowMs`, newest first. */
@@ -88,11 +103,11 @@ export class TicketRepository {
    * customer) decides a race between two messages or two instances: the loser gets the winner's ticket
    * and `created: false`.
    */
-  async open(customer: Customer, db: EntityManager = this.dataSource.manager): Promise<{ ticket: Ticket; created: boolean }> {
+  async open(customer: Customer, groupId: number, db: EntityManager = this.dataSource.manager): Promise<{ ticket: Ticket; created: boolean }> {
     const [inserted] = (await db.query(
-      `INSERT INTO tickets (customer_id, language, category, subcategory) VALUES ($1, $2, $3, $4)
+      `INSERT INTO tickets (customer_id, language, category, subcategory, group_id) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (customer_id) WHERE status = 'open' DO NOTHING RETURNING *`,
-      [customer.id, customer.language, customer.category, customer.subcategory],
+      [customer.id, customer.language, customer.category, customer.subcategory, groupId],
     )) as Record<string, unknown>[];
     if (inserted) return { ticket: hydrate(db, Ticket, inserted), created: true };
     const ticket = await this.openOf(customer.id, db);
@@ -176,7 +191,7 @@ export class TicketRepository {
    * since the first customer message after the team's latest answer (or the opening). One page, and the
    * total.
    */
-  async waiting(limit: number, offset: number): Promise<{ total: number; tickets: WaitingTicket[] }> {
+  async waiting(limit: number, offset: number, groupId?: number): Promise<{ total: number; tickets: WaitingTicket[] }> {
     const rows: { id: string; thread_id: number | null; title: string | null; category: string; subcategory: string | null; waiting_since: Date; total: string }[] =
       await this.dataSource.query(
         `WITH waiting AS (
@@ -185,12 +200,13 @@ export class TicketRepository {
                              WHERE m.ticket_id = t.id AND m.direction = 'customer'
                                AND m.id > COALESCE((SELECT max(a.id) FROM ticket_messages a WHERE a.ticket_id = t.id AND a.direction = 'agent'), 0)),
                            t.reopened_at, t.created_at) AS waiting_since
-             FROM tickets t WHERE t.status = 'open' AND t.last_speaker IS DISTINCT FROM 'agent')
+             FROM tickets t WHERE t.status = 'open' AND t.last_speaker IS DISTINCT FROM 'agent' AND ($3::bigint IS NULL OR t.group_id = $3))
          SELECT *, count(*) OVER () AS total FROM waiting ORDER BY waiting_since, id LIMIT $1 OFFSET $2`,
-        [limit, offset],
+        [limit, offset, groupId ?? null],
       );
     const total = rows.length ? Number(rows[0].total) : Number((await this.dataSource.query(
-      `SELECT count(*) AS n FROM tickets WHERE status = 'open' AND last_speaker IS DISTINCT FROM 'agent'`,
+      `SELECT count(*) AS n FROM tickets WHERE status = 'open' AND last_speaker IS DISTINCT FROM 'agent' AND ($1::bigint IS NULL OR group_id = $1)`,
+      [groupId ?? null],
     ))[0].n);
     return {
       total,
@@ -257,11 +273,11 @@ export class TicketRepository {
   }
 
   /** The thread of the customer's open ticket, or else of their latest one that has a topic. */
-  async latestThreadOf(customerId: number): Promise<number | null> {
-    const [row]: { thread_id: number | null }[] = await this.dataSource.query(
-      `SELECT thread_id FROM tickets WHERE customer_id = $1 AND thread_id IS NOT NULL ORDER BY (status = 'open') DESC, id DESC LIMIT 1`,
+  async latestThreadOf(customerId: number): Promise<{ groupId: number; threadId: number } | null> {
+    const [row]: { group_id: string; thread_id: number }[] = await this.dataSource.query(
+      `SELECT group_id, thread_id FROM tickets WHERE customer_id = $1 AND thread_id IS NOT NULL ORDER BY (status = 'open') DESC, id DESC LIMIT 1`,
       [customerId],
     );
-    return row?.thread_id ?? null;
+    return row ? { groupId: Number(row.group_id), threadId: row.thread_id } : null;
   }
 }

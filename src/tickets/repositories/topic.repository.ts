@@ -39,13 +39,13 @@ export class TopicRepository {
    * nothing was adopted; `stale` when the request is old (made before a restart), so no sync job is
    * creating this very topic now.
    */
-  async adopt(ticketId: number, threadId: number, name: string): Promise<{ stale: boolean } | null> {
+  async adopt(ticketId: number, groupId: number, threadId: number, name: string): Promise<{ stale: boolean } | null> {
     const [adopted] = await returning<{ stale: boolean }>(
       this.dataSource.manager,
       `UPDATE tickets SET thread_id = $2, title = $3, topic_requested_at = NULL, updated_at = now()
-        WHERE id = $1 AND thread_id IS NULL AND topic_attempts > 0
+        WHERE id = $1 AND group_id = $4 AND thread_id IS NULL AND topic_attempts > 0
         RETURNING (SELECT topic_requested_at < now() - interval '10 seconds' FROM tickets WHERE id = $1) AS stale`,
-      [ticketId, threadId, name],
+      [ticketId, threadId, name, groupId],
     );
     return adopted ?? null;
   }
