@@ -35,6 +35,7 @@ interface Lost {
 export class GroupAccess implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('GroupAccess');
   private readonly lostGroups = new Map<number, Lost>();
+  private botId?: number;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -102,8 +103,8 @@ export class GroupAccess implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private async problemOf(groupId: number): Promise<string | null> {
     const chat = (await this.gateway.call('getChat', { chat_id: groupId }, { retries: 1 })) as { is_forum?: boolean };
     if (!chat.is_forum) return 'topics are not enabled in the group';
-    const botId = Number(this.config.botToken.split(':')[0]);
-    const member = (await this.gateway.call('getChatMember', { chat_id: groupId, user_id: botId }, { retries: 1 })) as { status: string; can_manage_topics?: boolean };
+    this.botId ??= (await this.gateway.call('getMe', {}, { retries: 1 })).id;
+    const member = (await this.gateway.call('getChatMember', { chat_id: groupId, user_id: this.botId }, { retries: 1 })) as { status: string; can_manage_topics?: boolean };
     if (member.status === 'creator' || (member.status === 'administrator' && member.can_manage_topics !== false)) return null;
     return member.status === 'administrator' ? 'the bot may not manage topics' : `the bot's status is "${member.status}"`;
   }

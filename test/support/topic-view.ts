@@ -8,8 +8,8 @@ const CARD_HEAD = /^🎫 (?:Ticket|Обращение) #\d+\n/;
  * group message for both); here such a message is two: the card (a text) and the customer's message
  * (its text or caption after the card, entities moved back), so tests can look for copies as copies.
  */
-export function topicMessages(emu: BotApiEmulator, threadId: number): TgMessage[] {
-  return emu.topicMessages(threadId).flatMap(splitCard);
+export function topicMessages(emu: BotApiEmulator, threadId: number, chatId?: number): TgMessage[] {
+  return emu.topicMessages(threadId, chatId).flatMap(splitCard);
 }
 
 export function splitCard(message: TgMessage): TgMessage[] {

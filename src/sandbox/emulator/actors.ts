@@ -95,11 +95,12 @@ export class Actors {
     return editAsUser(this.core, userId, userId, messageId, change);
   }
 
-  userClick(userId: number, messageId: number, data: string): string {
+  /** A button pressed: a customer's in their chat, an agent's in the support group (`inChat` for another one). */
+  userClick(userId: number, messageId: number, data: string, inChat?: number): string {
     const { world } = this.core;
     const rec = world.users.get(userId);
     if (!rec) throw new Error(`unknown user ${userId}`);
-    const chatId = rec.role === 'agent' ? this.core.supportChatId : userId;
+    const chatId = inChat ?? (rec.role === 'agent' ? this.core.supportChatId : userId);
     const stored = world.getStored(chatId, messageId);
     const buttons = stored?.message.reply_markup?.inline_keyboard.flat() ?? [];
     if (!stored || !buttons.some((b) => b.callback_data === data)) {

@@ -3,9 +3,11 @@ import type { EmulatorCore } from './core';
 import { deleteTopic } from './methods';
 import { orderChat, shortUser, unixNow, type UserRecord } from './state';
 import { detectEntities } from './text-format';
-import type { MessageEntity, TgMessage, TgUser } from './types';
+import type { MessageEntity, TgChat, TgMessage, TgUser } from './types';
 
 export interface AgentSendOptions {
+  /** The support group to write in (default: the main one). */
+  chatId?: number;
   threadId?: number;
   text?: string;
   entities?: MessageEntity[];
@@ -25,7 +27,8 @@ export class GroupActors {
   constructor(private readonly core: EmulatorCore) {}
 
   agentSend(agentId: number, opts: AgentSendOptions): TgMessage {
-    const { world, supportChatId } = this.core;
+    const { world } = this.core;
+    const supportChatId = opts.chatId ?? this.core.supportChatId;
     const agent = this.agent(agentId);
     let threadId = opts.threadId;
     if (opts.reply_to_message_id !== undefined) {
@@ -34,7 +37,7 @@ export class GroupActors {
       if (threadId === undefined && target.message.is_topic_message) threadId = target.message.message_thread_id;
     }
     if (threadId !== undefined) {
-      const topic = world.topics.get(threadId);
+      const topic = world.topic(supportChatId, threadId);
       if (!topic || topic.deleted) throw new Error('message thread not found');
       if (topic.closed && !agent.admin) throw new Error('TOPIC_CLOSED');
     }
@@ -62,12 +65,13 @@ export class GroupActors {
    * An administrator who writes anonymously, on behalf of the group: Telegram sends the message from the
    * placeholder user GroupAnonymousBot with `sender_chat` set to the group itself.
    */
-  anonymousAdminSend(opts: { threadId: number; text: string; author_signature?: string }): TgMessage {
-    const { world, supportChatId } = this.core;
-    const topic = world.topics.get(opts.threadId);
+  anonymousAdminSend(opts: { threadId: number; text: string; author_signature?: string; chatId?: number }): TgMessage {
+    const { world } = this.core;
+    const supportChatId = opts.chatId ?? this.core.supportChatId;
+    const topic = world.topic(supportChatId, opts.threadId);
     if (!topic || topic.deleted) throw new Error('message thread not found');
     const entities = detectEntities(opts.text);
-    const chat = world.supportChat.chat;
+    const chat = world.chats.get(supportChatId)!.chat;
     const message = world.storeMessage(supportChatId, {
       from: { ...GROUP_ANONYMOUS_BOT },
       content: entities.length ? { text: opts.text, entities } : { text: opts.text },
@@ -95,9 +99,20 @@ export class GroupActors {
     });
   }
 
-  agentEdit(agentId: number, messageId: number, change: TextChange): TgMessage {
+  agentEdit(agentId: number, messageId: number, change: TextChange, chatId = this.core.supportChatId): TgMessage {
     this.agent(agentId);
-    return editAsUser(this.core, agentId, this.core.supportChatId, messageId, change);
+    return editAsUser(this.core, agentId, chatId, messageId, change);
+  }
+
+  /**
+   * Another support group: a forum supergroup (unless `isForum: false`) where the bot and the admin
+   * agents have the same standing as in the main one (one membership state for all support groups).
+   */
+  addSupportGroup(options: { id: number; title?: string; isForum?: boolean }): number {
+    const chat: TgChat = { id: options.id, title: options.title ?? `Support ${options.id}`, type: 'supergroup' };
+    if (options.isForum ?? true) chat.is_forum = true;
+    this.core.world.addChat(orderChat(chat), 'support');
+    return options.id;
   }
 
   groupSend(fromUser: TgUser, chat: { id: number; title: string }, opts: { text: string }): TgMessage {
@@ -116,16 +131,17 @@ export class GroupActors {
     return structuredClone(message);
   }
 
-  adminDeleteTopic(threadId: number): void {
+  adminDeleteTopic(threadId: number, chatId = this.core.supportChatId): void {
     const { world } = this.core;
-    const topic = world.topics.get(threadId);
+    const topic = world.topic(chatId, threadId);
     if (!topic || topic.deleted) throw new Error('message thread not found');
-    deleteTopic(world, world.supportChat, topic);
+    deleteTopic(world, world.chats.get(chatId)!, topic);
   }
 
-  adminToggleTopic(threadId: number, close: boolean): void {
-    const { world, supportChatId } = this.core;
-    const topic = world.topics.get(threadId);
+  adminToggleTopic(threadId: number, close: boolean, chatId = this.core.supportChatId): void {
+    const { world } = this.core;
+    const supportChatId = chatId;
+    const topic = world.topic(chatId, threadId);
     if (!topic || topic.deleted) throw new Error('message thread not found');
     if (topic.closed === close) throw new Error('TOPIC_NOT_MODIFIED');
     topic.closed = close;

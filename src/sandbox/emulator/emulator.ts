@@ -126,8 +126,8 @@ export class BotApiEmulator extends EventEmitter {
   }
 
   /** Presses an inline button: customers in their private chat, agents in the support group. */
-  userClick(userId: number, messageId: number, data: string): string {
-    return this.actors.userClick(userId, messageId, data);
+  userClick(userId: number, messageId: number, data: string, inChat?: number): string {
+    return this.actors.userClick(userId, messageId, data, inChat);
   }
 
   userBlockBot(userId: number): void {
@@ -145,7 +145,7 @@ export class BotApiEmulator extends EventEmitter {
   }
 
   /** A message in a topic from an administrator writing anonymously, on behalf of the group. */
-  anonymousAdminSend(opts: { threadId: number; text: string; author_signature?: string }): TgMessage {
+  anonymousAdminSend(opts: { threadId: number; text: string; author_signature?: string; chatId?: number }): TgMessage {
     return this.groups.anonymousAdminSend(opts);
   }
 
@@ -154,8 +154,13 @@ export class BotApiEmulator extends EventEmitter {
     this.groups.setAgentAdmin(agentId, admin);
   }
 
-  agentEdit(agentId: number, messageId: number, change: TextChange): TgMessage {
-    return this.groups.agentEdit(agentId, messageId, change);
+  agentEdit(agentId: number, messageId: number, change: TextChange, chatId?: number): TgMessage {
+    return this.groups.agentEdit(agentId, messageId, change, chatId);
+  }
+
+  /** Another support group (a forum unless `isForum: false`), where the bot and admin agents stand as in the main one. */
+  addSupportGroup(options: { id: number; title?: string; isForum?: boolean }): number {
+    return this.groups.addSupportGroup(options);
   }
 
   /** A message in some other group the bot is in; a correct bot ignores it. */
@@ -163,16 +168,16 @@ export class BotApiEmulator extends EventEmitter {
     return this.groups.groupSend(fromUser, chat, opts);
   }
 
-  adminDeleteTopic(threadId: number): void {
-    this.groups.adminDeleteTopic(threadId);
+  adminDeleteTopic(threadId: number, chatId?: number): void {
+    this.groups.adminDeleteTopic(threadId, chatId);
   }
 
-  adminCloseTopic(threadId: number): void {
-    this.groups.adminToggleTopic(threadId, true);
+  adminCloseTopic(threadId: number, chatId?: number): void {
+    this.groups.adminToggleTopic(threadId, true, chatId);
   }
 
-  adminReopenTopic(threadId: number): void {
-    this.groups.adminToggleTopic(threadId, false);
+  adminReopenTopic(threadId: number, chatId?: number): void {
+    this.groups.adminToggleTopic(threadId, false, chatId);
   }
 
   enqueueRawUpdate(update: Record<string, unknown>): number {
@@ -217,8 +222,8 @@ export class BotApiEmulator extends EventEmitter {
     return this.inspection.chatMessages(chatId);
   }
 
-  topicMessages(threadId: number): TgMessage[] {
-    return this.inspection.topicMessages(threadId);
+  topicMessages(threadId: number, chatId?: number): TgMessage[] {
+    return this.inspection.topicMessages(threadId, chatId);
   }
 
   topics(): TopicInfo[] {

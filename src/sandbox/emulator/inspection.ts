@@ -18,8 +18,8 @@ export class Inspection {
       .map((s) => structuredClone(s!.message));
   }
 
-  topicMessages(threadId: number): TgMessage[] {
-    return this.chatMessages(this.core.supportChatId).filter(
+  topicMessages(threadId: number, chatId = this.core.supportChatId): TgMessage[] {
+    return this.chatMessages(chatId).filter(
       (m) => m.message_thread_id === threadId && m.message_id !== threadId,
     );
   }
@@ -27,6 +27,7 @@ export class Inspection {
   topics(): TopicInfo[] {
     return [...this.core.world.topics.values()].map((t) => {
       const info: TopicInfo = {
+        chat_id: t.chatId,
         message_thread_id: t.threadId,
         name: t.name,
         icon_color: t.iconColor,

@@ -17,6 +17,8 @@ export interface ChatRecord {
 }
 
 export interface TopicRecord {
+  /** The forum the topic is in: thread ids repeat across groups. */
+  chatId: number;
   threadId: number;
   name: string;
   iconColor: number;
@@ -112,7 +114,8 @@ export class World {
   private fileCounter = 0;
   readonly chats = new Map<number, ChatRecord>();
   readonly users = new Map<number, UserRecord>();
-  readonly topics = new Map<number, TopicRecord>();
+  /** Keyed by `topicKey(chatId, threadId)`. */
+  readonly topics = new Map<string, TopicRecord>();
   readonly files = new Map<string, FileRecord>();
   readonly callbacks = new Map<string, CallbackRecord>();
   readonly commands = new Map<string, unknown[]>();
@@ -140,6 +143,11 @@ export class World {
     const rec: ChatRecord = { chat, kind, nextMessageId: chat.type === 'private' ? 1 : 2, messages: new Map(), order: [] };
     this.chats.set(chat.id, rec);
     return rec;
+  }
+
+  /** A topic of a forum chat (deleted ones too); undefined when there is none. */
+  topic(chatId: number, threadId: number): TopicRecord | undefined {
+    return this.topics.get(topicKey(chatId, threadId));
   }
 
   get supportChat(): ChatRecord {
@@ -258,6 +266,8 @@ export class World {
     return orderChat(chat);
   }
 }
+
+export const topicKey = (chatId: number, threadId: number): string => `${chatId}:${threadId}`;
 
 export function orderChat(chat: TgChat): TgChat {
   const { id, title, username, first_name, last_name, is_forum, type } = chat;

@@ -212,6 +212,8 @@ export interface CallRecord {
 }
 
 export interface TopicInfo {
+  /** The forum the topic is in (thread ids repeat across groups). */
+  chat_id: number;
   message_thread_id: number;
   name: string;
   icon_color: number;

@@ -51,8 +51,8 @@ export function messageIdOf(p: Params, key = 'message_id'): number {
   return id;
 }
 
-export function topicOf({ world }: MethodContext, threadId: number): TopicRecord {
-  const topic = world.topics.get(threadId);
+export function topicOf({ world }: MethodContext, chatId: number, threadId: number): TopicRecord {
+  const topic = world.topic(chatId, threadId);
   if (!topic || topic.deleted) throw badRequest('message thread not found');
   return topic;
 }

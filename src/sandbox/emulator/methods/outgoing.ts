@@ -23,7 +23,7 @@ export function threadFor(ctx: MethodContext, rec: ChatRecord, p: Params, reply?
   // Replying without message_thread_id places the reply in the replied message's topic.
   if (tid === 0 && reply?.message.is_topic_message) tid = reply.message.message_thread_id ?? 0;
   if (tid === 0) return undefined;
-  const topic = topicOf(ctx, tid);
+  const topic = topicOf(ctx, rec.chat.id, tid);
   if (checkClosed && topic.closed && !botMayPostInClosed(ctx, topic)) throw badRequest('TOPIC_CLOSED');
   return tid;
 }

@@ -1,7 +1,7 @@
 import { badRequest } from '../errors';
 import { botCan } from '../membership';
 import type { Params } from '../params';
-import { TOPIC_COLORS, type ChatRecord, type TopicRecord, type World } from '../state';
+import { TOPIC_COLORS, topicKey, type ChatRecord, type TopicRecord, type World } from '../state';
 import type { TgMessage } from '../types';
 import type { MethodContext, MethodSpec } from './context';
 import { chatOf, topicOf } from './lookup';
@@ -25,7 +25,7 @@ function threadIdOf(p: Params): number {
 
 function manageableTopic(ctx: MethodContext, p: Params, denied: string): { rec: ChatRecord; topic: TopicRecord } {
   const rec = forumOf(ctx, p);
-  const topic = topicOf(ctx, threadIdOf(p));
+  const topic = topicOf(ctx, rec.chat.id, threadIdOf(p));
   if (!botCan(ctx.world, 'can_manage_topics') && topic.creatorId !== ctx.world.botUser.id) throw badRequest(denied);
   return { rec, topic };
 }
@@ -60,6 +60,7 @@ export const topicMethods: MethodSpec[] = [
       const iconCustomEmojiId = emoji && /^\d+$/.test(emoji) ? emoji : undefined;
       const threadId = rec.nextMessageId;
       const topic: TopicRecord = {
+        chatId: rec.chat.id,
         threadId,
         name,
         iconColor: color,
@@ -69,7 +70,7 @@ export const topicMethods: MethodSpec[] = [
         createdSeq: 0,
         creatorId: world.botUser.id,
       };
-      world.topics.set(threadId, topic);
+      world.topics.set(topicKey(rec.chat.id, threadId), topic);
       const created: TgMessage['forum_topic_created'] = { name, icon_color: color };
       if (iconCustomEmojiId && created) created.icon_custom_emoji_id = iconCustomEmojiId;
       topicServiceMessage(ctx, rec, topic, { forum_topic_created: created });
@@ -101,7 +102,7 @@ export const topicMethods: MethodSpec[] = [
     name: 'deleteForumTopic',
     handler: (ctx, p) => {
       const rec = forumOf(ctx, p);
-      const topic = topicOf(ctx, threadIdOf(p));
+      const topic = topicOf(ctx, rec.chat.id, threadIdOf(p));
       if (!botCan(ctx.world, 'can_delete_messages')) throw badRequest('not enough rights to delete the topic');
       deleteTopic(ctx.world, rec, topic);
       return true;
@@ -110,8 +111,8 @@ export const topicMethods: MethodSpec[] = [
   {
     name: 'unpinAllForumTopicMessages',
     handler: (ctx, p) => {
-      forumOf(ctx, p);
-      topicOf(ctx, threadIdOf(p));
+      const rec = forumOf(ctx, p);
+      topicOf(ctx, rec.chat.id, threadIdOf(p));
       if (!botCan(ctx.world, 'can_pin_messages')) throw badRequest('not enough rights to manage pinned messages in the chat');
       return true;
     },
