@@ -9,10 +9,14 @@ import { topicMessages } from './support/topic-view';
 const GROUP_B = -1009000000002;
 const NOT_A_FORUM = -1009000000003;
 
-/** A copy of the shipped catalog where the category "account" names the second group. */
+/** A copy of the shipped catalog where the category "account" names the second group, which has a label. */
 function catalogWithGroup(group: number): string {
-  const catalog = JSON.parse(readFileSync(join(__dirname, '../catalog/categories.json'), 'utf8')) as { categories: { id: string; group?: string }[] };
+  const catalog = JSON.parse(readFileSync(join(__dirname, '../catalog/categories.json'), 'utf8')) as {
+    categories: { id: string; group?: string }[];
+    groups?: Record<string, string>;
+  };
   catalog.categories.find((c) => c.id === 'account')!.group = String(group);
+  catalog.groups = { [String(group)]: 'Accounts desk' };
   const file = join(mkdtempSync(join(tmpdir(), 'helpdesk-catalog-')), 'categories.json');
   writeFileSync(file, JSON.stringify(catalog));
   return file;
@@ -74,6 +78,26 @@ describe('several support groups', () => {
     const rows = await desk.sql<{ id: string; group_id: string }>(`SELECT id, group_id FROM tickets ORDER BY id`);
     expect(new Set(rows.map((r) => Number(r.group_id)))).toEqual(new Set([emu.supportChatId, GROUP_B]));
   }, 120_000);
+
+  it("names the group's label on its cards, and /stats in a group shows the whole desk and the group's share", async () => {
+    const { topic } = await open('Gil', 'label please', 'account');
+    const card = emu.topicMessages(topic.message_thread_id, GROUP_B)[0];
+    expect(card.text).toContain('Desk: Accounts desk');
+    const cardInA = emu.topics().find((t) => t.chat_id === emu.supportChatId)!;
+    expect(emu.topicMessages(cardInA.message_thread_id)[0].text).not.toContain('Desk:');
+
+    const asked = emu.agentSend(agent.id, { chatId: GROUP_B, text: '/stats' });
+    const answer = await emu.waitFor(
+      () => emu.chatMessages(GROUP_B).find((m) => m.reply_to_message?.message_id === asked.message_id && /Open now/.test(m.text ?? '')),
+      { what: 'the /stats answer in group B' },
+    );
+    const counts = await desk.sql<{ all: string; b: string }>(
+      `SELECT count(*) AS all, count(*) FILTER (WHERE group_id = $1) AS b FROM tickets WHERE status = 'open'`,
+      [GROUP_B],
+    );
+    expect(answer.text).toContain(`Open now: ${counts[0].all}`);
+    expect(answer.text).toContain(`This group (Accounts desk): open ${counts[0].b}`);
+  }, 60_000);
 
   it('recreates a deleted topic of the second group in the second group', async () => {
     const { user, topic } = await open('Fay', 'lost topic', 'account');

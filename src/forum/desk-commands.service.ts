@@ -115,7 +115,13 @@ export class DeskCommands {
     const days = arg ? Number(/^(\d{1,3})d$/i.exec(arg)?.[1]) : 7;
     if (!Number.isInteger(days) || days < 1 || days > 365) return this.reply(groupId, to, threadId, this.i18n.t(language, 'stats.usage'));
     const stats = await this.statsRepository.since(days * 86_400);
-    await this.reply(groupId, to, threadId, statsText(this.i18n, language, stats, days, (c, s) => this.catalog.label(language, c, s)));
+    let text = statsText(this.i18n, language, stats, days, (c, s) => this.catalog.label(language, c, s));
+    // With several groups: the whole desk, then this group's own share.
+    if (this.config.supportChatIds.length > 1) {
+      const share = await this.statsRepository.groupShare(groupId, days * 86_400);
+      text += '\n' + this.i18n.t(language, 'stats.group', { group: escapeHtml(this.catalog.groupLabel(groupId) ?? String(groupId)), ...share });
+    }
+    await this.reply(groupId, to, threadId, text);
   }
 
   /** `/transcript` in a ticket's topic: the whole conversation as a text file in the topic. */

@@ -30,6 +30,7 @@ export function ticketCard(
   customer: Customer,
   categoryLabel: string,
   history: { tickets: number; lastRating: number | null } = { tickets: 0, lastRating: null },
+  groupLabel?: string,
 ): FormattedText {
   const t = (key: MessageKey, params?: Record<string, string | number>) => plainFromHtml(i18n.t(language, key, params));
   const name = [customer.firstName, customer.lastName].filter(Boolean).join(' ') || String(customer.id);
@@ -45,6 +46,8 @@ export function ticketCard(
     .add(String(customer.id), { type: 'code' })
     .add(`\n${t('card.language')}: ${plainFromHtml(i18n.t(ticket.language, 'language.name'))}`)
     .add(`\n${t('card.category')}: ${categoryLabel}`);
+  // With several support groups the catalog may name each: the card says which desk the ticket is on.
+  if (groupLabel) card.add(`\n${t('card.group')}: ${groupLabel}`);
   // The owner (/take): the card is edited when it changes, so the topic's head always says who has it.
   if (ticket.assigneeId && ticket.assigneeName) {
     card.add(`\n${t('card.assignee')}: `).add(ticket.assigneeName, { type: 'text_link', url: `tg://user?id=${ticket.assigneeId}` });

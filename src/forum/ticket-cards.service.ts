@@ -24,6 +24,7 @@ export class TicketCards {
     if (!customer) throw new Error(`ticket #${ticket.id}: customer ${ticket.customerId} does not exist`);
     const language = this.config.supportLanguage;
     const history = await this.tickets.historyOf(ticket.customerId, ticket.id);
-    return ticketCard(this.i18n, language, ticket, customer, this.catalog.label(language, ticket.category, ticket.subcategory), history);
+    const label = this.catalog.label(language, ticket.category, ticket.subcategory);
+    return ticketCard(this.i18n, language, ticket, customer, label, history, this.catalog.groupLabel(ticket.groupId));
   }
 }

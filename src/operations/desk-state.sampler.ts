@@ -59,9 +59,11 @@ export class DeskStateSampler implements OnModuleInit, OnApplicationShutdown {
   private async read(): Promise<void> {
     try {
       const state = await this.repository.read();
-      const group = String(this.config.supportChatId);
-      this.metrics.groupBacklog.set({ group }, state.backlog);
-      this.metrics.groupBacklogAge.set({ group }, state.backlogOldestSeconds);
+      for (const id of this.config.supportChatIds) {
+        const group = String(id);
+        this.metrics.groupBacklog.set({ group }, state.byGroup[group]?.backlog ?? 0);
+        this.metrics.groupBacklogAge.set({ group }, Math.max(0, state.byGroup[group]?.oldest ?? 0));
+      }
       this.metrics.ticketsOpen.set(state.ticketsOpen);
       this.metrics.ticketsWaiting.set(state.ticketsWaiting);
       for (const queue of JOB_NAMES) this.metrics.jobsWaiting.set({ queue }, state.jobsWaiting[queue] ?? 0);

@@ -15,6 +15,20 @@ const ID = /^[a-z0-9_-]{1,24}$/;
 
 export class CatalogError extends Error {}
 
+/** The optional "groups" object of the catalog: a support group's id → the label its ticket cards show. */
+export function parseGroupLabels(json: string, file: string): Map<number, string> {
+  const groups = (JSON.parse(json) as { groups?: unknown }).groups;
+  const labels = new Map<number, string>();
+  if (groups === undefined) return labels;
+  if (typeof groups !== 'object' || groups === null || Array.isArray(groups)) throw new CatalogError(`${file}: "groups" must be an object of group id → label`);
+  for (const [id, label] of Object.entries(groups)) {
+    if (!/^-100\d+$/.test(id)) throw new CatalogError(`${file}: groups has the key "${id}", which is not a supergroup id starting with -100`);
+    if (typeof label !== 'string' || !label.trim() || label.length > 60) throw new CatalogError(`${file}: groups["${id}"] must be a label of 1-60 characters`);
+    labels.set(Number(id), label.trim());
+  }
+  return labels;
+}
+
 /** Validates the operator-edited catalog and returns its categories, or throws naming the exact problem. */
 export function parseCatalog(json: string, file: string): CatalogEntry[] {
   let data: unknown;
@@ -65,13 +79,21 @@ export function parseCatalog(json: string, file: string): CatalogEntry[] {
 @Injectable()
 export class CategoryCatalog {
   readonly categories: CatalogEntry[];
+  private readonly groupLabels: Map<number, string>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.categories = parseCatalog(readFileSync(config.categoriesFile, 'utf8'), config.categoriesFile);
+    const json = readFileSync(config.categoriesFile, 'utf8');
+    this.categories = parseCatalog(json, config.categoriesFile);
+    this.groupLabels = parseGroupLabels(json, config.categoriesFile);
     for (const category of this.categories) {
       if (category.group !== undefined && !config.supportChatIds.includes(category.group))
         throw new CatalogError(`${config.categoriesFile}: the category "${category.id}" names the group ${category.group}, which SUPPORT_CHAT_ID does not list`);
     }
+  }
+
+  /** The label the catalog gives a support group, if any (shown on its ticket cards). */
+  groupLabel(groupId: number): string | undefined {
+    return this.groupLabels.get(groupId);
   }
 
   /** The group the category names for its tickets, if any. */

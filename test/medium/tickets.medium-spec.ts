@@ -372,4 +372,26 @@ describe('tickets against PostgreSQL', () => {
       expect(await ctx.tickets.find(asked.id)).toMatchObject({ threadId: 711 });
     });
   });
+
+  describe('several support groups', () => {
+    it('gives tickets from before groups the first group, keeps a thread id unique per group only, and counts open tickets per group', async () => {
+      const old = await ctx.newTicket({ threadId: 800 });
+      await ctx.sql(`UPDATE tickets SET group_id = NULL WHERE id = $1`, [old.id]);
+      const other = -1009000000002;
+      // The same thread id in another group is another topic.
+      const elsewhere = await ctx.newTicket();
+      await ctx.sql(`UPDATE tickets SET group_id = $2, thread_id = 800 WHERE id = $1`, [elsewhere.id, other]);
+
+      expect(await ctx.tickets.adoptGroupless(SUPPORT_CHAT_ID)).toBe(1);
+      expect(await ctx.tickets.find(old.id)).toMatchObject({ groupId: SUPPORT_CHAT_ID, threadId: 800 });
+      expect((await ctx.tickets.ofThread(SUPPORT_CHAT_ID, 800))?.id).toBe(old.id);
+      expect((await ctx.tickets.ofThread(other, 800))?.id).toBe(elsewhere.id);
+      const third = await ctx.newTicket();
+      await expect(ctx.sql(`UPDATE tickets SET thread_id = 800 WHERE id = $1`, [third.id])).rejects.toThrow(/tickets_group_thread/);
+      const counts = await ctx.tickets.openCountsByGroup();
+      expect(counts.get(other)).toBe(1);
+      expect(counts.get(SUPPORT_CHAT_ID)).toBeGreaterThanOrEqual(1);
+      expect(await ctx.tickets.adoptGroupless(SUPPORT_CHAT_ID)).toBe(0);
+    });
+  });
 });

@@ -11,6 +11,8 @@ export interface DeskState {
   ticketsWaiting: number;
   /** Jobs created or waiting for a retry, by queue. */
   jobsWaiting: Record<string, number>;
+  /** The backlog and its oldest age per support group (groups with nothing waiting are absent). */
+  byGroup: Record<string, { backlog: number; oldest: number }>;
 }
 
 /** The numbers of the whole desk that the metrics report, read in one statement. */
@@ -26,9 +28,11 @@ export class DeskStateRepository {
       open: number;
       waiting: number;
       jobs: Record<string, number>;
+      by_group: Record<string, { backlog: number; oldest: number }>;
     }[] = await this.dataSource.query(
       `WITH pending AS (
-         SELECT created_at FROM ticket_messages WHERE direction = 'customer' AND copied_at IS NULL AND failed_reason IS NULL
+         SELECT m.created_at, t.group_id FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
+          WHERE m.direction = 'customer' AND m.copied_at IS NULL AND m.failed_reason IS NULL
        )
        SELECT (SELECT count(*)::int FROM pending) AS backlog,
               (SELECT COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM pending) AS oldest,
@@ -36,7 +40,10 @@ export class DeskStateRepository {
               (SELECT count(*)::int FROM tickets t WHERE t.status = 'open'
                   AND (SELECT m.direction FROM ticket_messages m WHERE m.ticket_id = t.id ORDER BY m.id DESC LIMIT 1) = 'customer') AS waiting,
               (SELECT COALESCE(json_object_agg(name, n), '{}'::json)
-                 FROM (SELECT name, count(*)::int AS n FROM pgboss.job WHERE state IN ('created', 'retry') GROUP BY name) j) AS jobs`,
+                 FROM (SELECT name, count(*)::int AS n FROM pgboss.job WHERE state IN ('created', 'retry') GROUP BY name) j) AS jobs,
+              (SELECT COALESCE(json_object_agg(group_id, json_build_object('backlog', n, 'oldest', oldest)), '{}'::json)
+                 FROM (SELECT group_id, count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+                         FROM pending GROUP BY group_id) g) AS by_group`,
     );
     return {
       backlog: row.backlog,
@@ -44,6 +51,7 @@ export class DeskStateRepository {
       ticketsOpen: row.open,
       ticketsWaiting: row.waiting,
       jobsWaiting: row.jobs,
+      byGroup: row.by_group,
     };
   }
 }

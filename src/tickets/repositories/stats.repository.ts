@@ -21,6 +21,18 @@ export interface DeskStats {
 export class StatsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** One group's share of the desk: its open tickets, those waiting for the team, and those opened in the period. */
+  async groupShare(groupId: number, seconds: number): Promise<{ open: number; waiting: number; opened: number }> {
+    const [row]: { open: string; waiting: string; opened: string }[] = await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE status = 'open') AS open,
+              count(*) FILTER (WHERE status = 'open' AND last_speaker IS DISTINCT FROM 'agent') AS waiting,
+              count(*) FILTER (WHERE created_at >= now() - make_interval(secs => $2)) AS opened
+         FROM tickets WHERE group_id = $1`,
+      [groupId, seconds],
+    );
+    return { open: Number(row.open), waiting: Number(row.waiting), opened: Number(row.opened) };
+  }
+
   async since(seconds: number): Promise<DeskStats> {
     const [now]: { open: string; waiting: string }[] = await this.dataSource.query(
       `SELECT count(*) FILTER (WHERE status = 'open') AS open,
