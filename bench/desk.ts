@@ -74,6 +74,15 @@ export interface Customer {
  * One bot under test (the app, or a comparison bot) as its own process, polling a fresh emulator of
  * its own, with its own empty database: nothing of one measurement leaks into the next.
  */
+export interface DeskSpec {
+  bot: BotKind;
+  label: string;
+  limits?: LimitOptions;
+  env?: Record<string, string>;
+  /** Support groups behind the bot (default 1; the app gets them all in SUPPORT_CHAT_ID). */
+  groups?: number;
+}
+
 export class Desk {
   private nextCustomer = 0;
 
@@ -89,16 +98,19 @@ export class Desk {
   ) {}
 
   /** Starts the emulator (limits as given, else unlimited), the bot, and waits until the bot polls. */
-  static async open(ctx: RunContext, spec: { bot: BotKind; label: string; limits?: LimitOptions; env?: Record<string, string> }): Promise<Desk> {
+  static async open(ctx: RunContext, spec: DeskSpec): Promise<Desk> {
     const emu = new BotApiEmulator({ limits: spec.limits });
     await emu.start();
-    const tracker = new Tracker(emu);
+    // More support groups than the emulator's own: -1009000000002, -1009000000003, …
+    const groups = [emu.supportChatId];
+    for (let i = 2; i <= (spec.groups ?? 1); i++) groups.push(emu.addSupportGroup({ id: -1009000000000 - i, title: `Support ${i}` }));
+    const tracker = new Tracker(emu, groups);
     let database: ScratchDatabase | undefined;
     let fake: FakeOpenAI | undefined;
     let child: Child | undefined;
     try {
       const show = (line: string) => progress.say(line);
-      const telegram = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, SUPPORT_CHAT_ID: String(emu.supportChatId) };
+      const telegram = { BOT_TOKEN: emu.token, TELEGRAM_API_ROOT: emu.apiRoot, SUPPORT_CHAT_ID: groups.join(',') };
       if (spec.bot === 'app') {
         database = await ctx.database.create(spec.label);
         child = startApp({ ...telegram, DATABASE_URL: database.url, DEFAULT_LANGUAGE: 'ru', SUPPORT_LANGUAGE: 'en', ...spec.env }, show, ctx.profileDir);

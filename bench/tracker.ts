@@ -27,6 +27,8 @@ export interface Sample {
   /** The message was stored in a forum topic: the card that carries it, or its own copy. */
   inTopicAt?: number;
   threadId?: number;
+  /** The support group the topic is in. */
+  groupId?: number;
   /** True when it arrived inside the ticket card (one group message for both). */
   inCard?: boolean;
   ack: Deferred<void>;
@@ -54,9 +56,10 @@ export class Tracker {
   private readonly byUser = new Map<number, Sample>();
   private readonly byUpdate = new Map<number, Sample>();
   private readonly waiters = new Map<number, Set<BotWaiter>>();
-  private readonly topicCalls = new Map<number, TopicCall>();
+  /** createForumTopic calls by `group:thread` (thread ids repeat across groups). */
+  private readonly topicCalls = new Map<string, TopicCall>();
   private readonly botId: number;
-  private readonly supportChatId: number;
+  private readonly groups: Set<number>;
   /** Messages posted into the support group (items of copyMessages each), and the calls that posted them. */
   groupMessages = 0;
   groupCalls = 0;
@@ -66,9 +69,9 @@ export class Tracker {
   /** Calls that failed otherwise (not getUpdates), anywhere. */
   failedCalls = 0;
 
-  constructor(emu: BotApiEmulator) {
+  constructor(emu: BotApiEmulator, groups: number[] = [emu.supportChatId]) {
     this.botId = emu.botUser.id;
-    this.supportChatId = emu.supportChatId;
+    this.groups = new Set(groups);
     emu.on('update', (update: Update) => this.onUpdate(update));
     emu.on('call', (record: CallRecord) => this.onCall(record));
     emu.on('message', (message: TgMessage, chatId: number) => this.onMessage(message, chatId));
@@ -82,8 +85,8 @@ export class Tracker {
     return sample;
   }
 
-  topicCall(threadId: number | undefined): TopicCall | undefined {
-    return threadId === undefined ? undefined : this.topicCalls.get(threadId);
+  topicCall(sample: Pick<Sample, 'threadId' | 'groupId'>): TopicCall | undefined {
+    return sample.threadId === undefined ? undefined : this.topicCalls.get(`${sample.groupId}:${sample.threadId}`);
   }
 
   /**
@@ -143,7 +146,7 @@ export class Tracker {
     }
     if (!record.ok) return;
     const chatId = Number((record.params as { chat_id?: unknown }).chat_id);
-    if (chatId === this.supportChatId && SENDS.has(record.method)) {
+    if (this.groups.has(chatId) && SENDS.has(record.method)) {
       this.groupCalls++;
       this.groupCallsByMethod[record.method] = (this.groupCallsByMethod[record.method] ?? 0) + 1;
       this.groupMessages += Array.isArray(record.result) ? Math.max(1, record.result.length) : 1;
@@ -164,14 +167,14 @@ export class Tracker {
       if (sample && sample.ackCallAt === undefined) sample.ackCallAt = record.startedAt;
     } else if (record.method === 'createForumTopic') {
       const result = record.result as { message_thread_id: number } | undefined;
-      if (result) this.topicCalls.set(result.message_thread_id, { startedAt: record.startedAt, finishedAt: record.finishedAt ?? record.startedAt });
+      if (result) this.topicCalls.set(`${chatId}:${result.message_thread_id}`, { startedAt: record.startedAt, finishedAt: record.finishedAt ?? record.startedAt });
     }
   }
 
   private onMessage(message: TgMessage, chatId: number): void {
     if (message.from?.id !== this.botId) return;
     const now = performance.now();
-    if (chatId === this.supportChatId) {
+    if (this.groups.has(chatId)) {
       // The customer's message in a topic: inside the card (its text or caption ends with the
       // customer's text) or as its own copy (exactly the customer's text).
       const body = message.text ?? message.caption;
@@ -179,6 +182,7 @@ export class Tracker {
       if (!sample || !body || !body.endsWith(sample.text) || message.message_thread_id === undefined || sample.inTopicAt !== undefined) return;
       sample.inTopicAt = now;
       sample.threadId = message.message_thread_id;
+      sample.groupId = chatId;
       sample.inCard = body !== sample.text;
       sample.inTopic.resolve();
       return;

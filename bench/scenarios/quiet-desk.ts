@@ -60,7 +60,7 @@ export const quietDesk: Scenario = {
         } finally {
           progress.stop();
         }
-        return samples.map((s) => ({ sample: s, topicCall: desk.tracker.topicCall(s.threadId) }));
+        return samples.map((s) => ({ sample: s, topicCall: desk.tracker.topicCall(s) }));
       });
     });
     const tickets = run.result.result;
