@@ -99,6 +99,19 @@ describe('several support groups', () => {
     expect(answer.text).toContain(`This group (Accounts desk): open ${counts[0].b}`);
   }, 60_000);
 
+  it('mirrors an edit and closes by /close in the second group, as in the first', async () => {
+    const { user, topic } = await open('Ivy', 'edit me later', 'account');
+    const answer = emu.agentSend(agent.id, { chatId: GROUP_B, threadId: topic.message_thread_id, text: 'first version' });
+    await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'first version'), { what: 'the answer' });
+    emu.agentEdit(agent.id, answer.message_id, { text: 'second version' }, GROUP_B);
+    const edited = await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'second version'), { what: 'the edited answer' });
+    expect(edited.edit_date).toBeDefined();
+    emu.agentSend(agent.id, { chatId: GROUP_B, threadId: topic.message_thread_id, text: '/close' });
+    await emu.waitFor(() => emu.topics().find((t) => t.chat_id === GROUP_B && t.message_thread_id === topic.message_thread_id && t.closed), { what: 'the closed topic' });
+    const [row] = await desk.sql<{ status: string; closed_by: string }>(`SELECT status, closed_by FROM tickets WHERE group_id = $1 AND thread_id = $2`, [GROUP_B, topic.message_thread_id]);
+    expect(row).toEqual({ status: 'closed', closed_by: 'agent' });
+  }, 60_000);
+
   it('recreates a deleted topic of the second group in the second group', async () => {
     const { user, topic } = await open('Fay', 'lost topic', 'account');
     expect(topic.chat_id).toBe(GROUP_B);
