@@ -234,7 +234,7 @@ export class TicketsService {
   /** Opens the ticket (or finds the winner of a race for it) with the customer's messages so far. */
   private async openTicket(tx: Tx, customer: Customer, messages: DraftMessage[]): Promise<{ ticket: Ticket; created: boolean }> {
     // A ticket stays in its group for life: the category's group, else the one with the most room now.
-    const groupId = await this.groups.pick(this.catalog.groupOf(customer.category), () => this.tickets.openCountsByGroup());
+    const groupId = await this.groups.pick(this.catalog.groupOf(customer.category), () => this.tickets.openCountsByGroup(tx.db));
     const opened = await this.tickets.open(customer, groupId, tx.db);
     await this.customers.finishIntake(customer.id, tx.db);
     if (opened.created) {

@@ -72,8 +72,8 @@ export class TicketRepository {
   }
 
   /** Open tickets per group, for routing a new ticket (the fewest open wins a tie). */
-  async openCountsByGroup(): Promise<Map<number, number>> {
-    const rows: { group_id: string; n: number }[] = await this.dataSource.query(
+  async openCountsByGroup(db: EntityManager = this.dataSource.manager): Promise<Map<number, number>> {
+    const rows: { group_id: string; n: number }[] = await db.query(
       `SELECT group_id, count(*)::int AS n FROM tickets WHERE status = 'open' AND group_id IS NOT NULL GROUP BY group_id`,
     );
     return new Map(rows.map((row) => [Number(row.group_id), row.n]));
