@@ -2,20 +2,21 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BotApiEmulator } from '../src/sandbox/emulator';
+import { FakeOpenAI } from '../src/sandbox/fake-openai';
 import type { TgUser } from '../src/sandbox/emulator';
-import { TestDesk, ackFor, botMessages, chooseCategory, startDesk } from './support/test-desk';
+import { TestDesk, ackFor, botMessages, buttons, chooseCategory, startDesk } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 const GROUP_B = -1009000000002;
 const NOT_A_FORUM = -1009000000003;
 
-/** A copy of the shipped catalog where the category "account" names the second group, which has a label. */
-function catalogWithGroup(group: number): string {
+/** A copy of the shipped catalog where a category ("account" unless told) names the second group, which has a label. */
+function catalogWithGroup(group: number, category = 'account'): string {
   const catalog = JSON.parse(readFileSync(join(__dirname, '../catalog/categories.json'), 'utf8')) as {
     categories: { id: string; group?: string }[];
     groups?: Record<string, string>;
   };
-  catalog.categories.find((c) => c.id === 'account')!.group = String(group);
+  catalog.categories.find((c) => c.id === category)!.group = String(group);
   catalog.groups = { [String(group)]: 'Accounts desk' };
   const file = join(mkdtempSync(join(tmpdir(), 'helpdesk-catalog-')), 'categories.json');
   writeFileSync(file, JSON.stringify(catalog));
@@ -158,5 +159,62 @@ describe('a support group without topics', () => {
     await emu.waitFor(() => (emu.topics().filter((t) => t.name.includes(' · plain ')).length === 2 ? true : undefined), { what: 'both topics' });
     expect(emu.topics().filter((t) => t.name.includes(' · plain ')).map((t) => t.chat_id)).toEqual([emu.supportChatId, emu.supportChatId]);
     expect(lines.filter((l) => l.includes(`support group ${NOT_A_FORUM}`) && l.includes('topics are not enabled'))).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('AI drafts in the second support group', () => {
+  const fake = new FakeOpenAI({ apiKey: 'sk-test-groups' });
+  let emu: BotApiEmulator;
+  let desk: TestDesk;
+
+  beforeAll(async () => {
+    await fake.start();
+    emu = new BotApiEmulator();
+    await emu.start();
+    emu.addSupportGroup({ id: GROUP_B, title: 'Payments desk' });
+    desk = await startDesk({
+      emu,
+      env: {
+        SUPPORT_CHAT_ID: `${emu.supportChatId},${GROUP_B}`,
+        CATEGORIES_FILE: catalogWithGroup(GROUP_B, 'payments'),
+        OPENAI_API_KEY: 'sk-test-groups',
+        OPENAI_BASE_URL: fake.baseUrl,
+        OPENAI_TIMEOUT_MS: '5000',
+        AI_TITLE_BUDGET_MS: '1500',
+        AI_ANSWER_MODE: 'draft',
+      },
+    });
+  });
+  afterAll(async () => {
+    await desk?.close();
+    await emu?.stop();
+    await fake.stop();
+  });
+
+  it("posts the draft in the ticket's group, and its Send button there delivers it to the customer", async () => {
+    const agent = emu.createAgent({ first_name: 'Alice', admin: true });
+    const user = emu.createUser({ first_name: 'Pat', language_code: 'en' });
+    await chooseCategory(emu, user, { category: 'payments', subcategory: 'refund' });
+    emu.userSendText(user.id, 'How long does a refund take to reach my card?');
+    await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
+    const topic = await emu.waitFor(() => emu.topics().find((t) => t.chat_id === GROUP_B), { what: 'the topic in group B' });
+    const draft = await emu.waitFor(() => emu.topicMessages(topic.message_thread_id, GROUP_B).find((m) => buttons(m).length > 0), {
+      what: 'the draft in group B',
+      timeoutMs: 10_000,
+    });
+    expect(emu.topics().filter((t) => t.chat_id === emu.supportChatId)).toEqual([]);
+    const [send] = buttons(draft);
+    const click = emu.userClick(agent.id, draft.message_id, send, GROUP_B);
+    await emu.waitFor(() => botMessages(emu, user.id).find((m) => /Support team/.test(m.text ?? '')), { what: 'the answer' });
+    await emu.waitFor(() => emu.callbackAnswer(click), { what: 'the callback answer' });
+    expect(emu.callbackAnswer(click)?.text).toBe('Sent to the customer.');
+    const marked = await emu.waitFor(
+      () => {
+        const m = emu.getMessage(GROUP_B, draft.message_id);
+        return m && /Sent to the customer by Alice/.test(m.text ?? '') ? m : undefined;
+      },
+      { what: 'the draft marked as sent in group B' },
+    );
+    expect(buttons(marked)).toEqual([]);
   }, 60_000);
 });
