@@ -311,6 +311,22 @@ describe('SendScheduler', () => {
       expect(log.at(-1)).toEqual({ name: 'later', at: 5000 });
     });
 
+    it('stops granting when its share is no longer confirmed, and goes on when it is again', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      scheduler.setShare(share(15, 10));
+      scheduler.extendShare(2000);
+      const { log, send } = sender(scheduler, clock);
+      void send('before', 1, 'customer');
+      await clock.advance(2000);
+      void send('after the deadline', 2, 'customer');
+      await clock.advance(3000);
+      expect(log.map((e) => e.name)).toEqual(['before']);
+      scheduler.extendShare(7000);
+      await clock.advance(0);
+      expect(log.map((e) => e.name)).toEqual(['before', 'after the deadline']);
+    });
+
     it('keeps counting what a chat got before its pace was divided', async () => {
       const clock = fakeClock();
       const scheduler = new SendScheduler(limits, clock.now);

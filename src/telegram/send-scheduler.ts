@@ -247,6 +247,7 @@ export class SendScheduler {
   private closedWith?: () => Error;
   private timer?: NodeJS.Timeout;
   private share?: SendShare;
+  private spendUntil?: number;
   private readonly penaltyListeners: ((chatId: number, seconds: number) => void)[] = [];
 
   constructor(
@@ -262,6 +263,16 @@ export class SendScheduler {
     this.global.setLimit(share.global.cap, share.global.fair);
     for (const [chatId, chat] of this.chats) this.configure(chatId, chat);
     this.pump();
+  }
+
+  /**
+   * The share may be spent until `at` (scheduler clock) and no longer, unless extended: an instance that
+   * cannot confirm its share with the others stops sending by a deadline they can count on.
+   */
+  extendShare(at: number): void {
+    const wasStopped = this.spendUntil !== undefined && this.clock() >= this.spendUntil;
+    this.spendUntil = at;
+    if (wasStopped) this.pump();
   }
 
   usage(): SendUsage {
@@ -366,6 +377,8 @@ export class SendScheduler {
     let nextWake = Infinity;
     for (;;) {
       const now = this.clock();
+      // A share no longer confirmed is spent no more (checked here, not by a timer a busy event loop may run late).
+      if (this.spendUntil !== undefined && now >= this.spendUntil) break;
       const queue = [...this.waiters].sort((a, b) => this.order(a, b));
       let granted: Waiter | undefined;
       // A chat's first waiter in order holds that chat's later ones (a batch is not overtaken for ever).

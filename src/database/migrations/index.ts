@@ -13,6 +13,7 @@ import { Ratings1764001800000 } from './1764001800000-ratings';
 import { Team1764002000000 } from './1764002000000-team';
 import { SlowDown1764002100000 } from './1764002100000-slow-down';
 import { IntakeIndex1764002200000 } from './1764002200000-intake-index';
+import { SharedBudget1764002300000 } from './1764002300000-shared-budget';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   Team1764002000000,
   SlowDown1764002100000,
   IntakeIndex1764002200000,
+  SharedBudget1764002300000,
 ];
