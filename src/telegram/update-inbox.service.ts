@@ -47,6 +47,8 @@ export class UpdateInbox {
   /** Handled updates not marked yet, and the write that will mark them. */
   private unmarked: number[] = [];
   private marking?: Promise<void>;
+  /** Handled here, the mark not written yet: a later update of the chat need not wait for them. */
+  private readonly handledUnmarked = new Set<number>();
 
   constructor(
     private readonly inbox: InboxRepository,
@@ -84,7 +86,7 @@ export class UpdateInbox {
       const update = byId.get(updateId)!;
       // An older update of this chat is pending that this instance does not hold (another instance has
       // it, or an attempt failed): this one waits in the inbox, so the chat's order holds across instances.
-      if (olderPending.some((id) => !this.inHand.has(id) && !byId.has(id))) {
+      if (olderPending.some((id) => !this.inHand.has(id) && !byId.has(id) && !this.handledUnmarked.has(id))) {
         void this.inbox.release(updateId).catch(() => undefined);
         continue;
       }
@@ -131,11 +133,13 @@ export class UpdateInbox {
    */
   private markHandled(updateId: number): void {
     this.unmarked.push(updateId);
+    this.handledUnmarked.add(updateId);
     this.marking ??= new Promise((resolve) => setTimeout(resolve, MARK_EVERY_MS)).then(async () => {
       const ids = this.unmarked;
       this.unmarked = [];
       this.marking = undefined;
       await this.inbox.markHandled(ids).catch((error: Error) => this.logger.warn(`update(s) ${ids.join(', ')}: handled, not marked: ${error.message}`));
+      for (const id of ids) this.handledUnmarked.delete(id);
     });
   }
 
