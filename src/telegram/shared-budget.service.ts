@@ -134,7 +134,7 @@ export class SharedBudget implements OnModuleInit, OnApplicationShutdown {
     try {
       view = await this.budget.heartbeat(this.instanceId, this.caps, used, this.peers);
     } catch (error) {
-      if (!this.failing) this.logger.warn(`cannot write the budget heartbeat (${(error as Error).message}); trying again`);
+      if (!this.failing) this.logger.warn(`cannot write the budget heartbeat (${(error as Error).message}); trying again, and nothing is sent to Telegram 2 s after the last one written`);
       this.failing = true;
       return;
     }
