@@ -3,12 +3,15 @@
  *
  * Advisory locks are session locks: each holds a connection for as long as it is held, so only the one
  * long-lived lock is one (polling leadership, a single connection per instance).
+ * The budget lock is a transaction's (pg_advisory_xact_lock), held for a few milliseconds.
  */
 export const LOCKS = {
   /** The one instance that polls Telegram (second key 0). */
   poll: 7302,
   /** Held while the schema migrations run, so instances started together migrate one after another. */
   migrations: 7303,
+  /** Taken for a moment (a transaction's lock) by an instance raising its part of the shared Telegram budget. */
+  budget: 7304,
 } as const;
 
 export type LockNamespace = (typeof LOCKS)[keyof typeof LOCKS];

@@ -72,6 +72,23 @@ export class Metrics {
     help: 'Bot API calls Telegram answered with 429 Too Many Requests.',
     registers: [this.registry],
   });
+  private readonly telegramMessages = new Counter({
+    name: 'helpdesk_telegram_messages_total',
+    help: 'Messages this instance posted to Telegram, by chat: private (customers) or group (the support group).',
+    labelNames: ['chat'] as const,
+    registers: [this.registry],
+  });
+  private readonly budgetInstances = new Gauge({
+    name: 'helpdesk_telegram_budget_instances',
+    help: 'Live instances sharing the Telegram budget, as this instance last saw them.',
+    registers: [this.registry],
+  });
+  private readonly budgetShare = new Gauge({
+    name: 'helpdesk_telegram_budget_share',
+    help: "The part of a Telegram limit this instance may spend now (0..1): overall ('global') or the support group's minute ('group').",
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
   private readonly aiRequests = new Counter({
     name: 'helpdesk_ai_requests_total',
     help: 'Requests to the AI model by kind (title, answer) and outcome: ok, or the failure (timeout, server-error, ...).',
@@ -111,6 +128,16 @@ export class Metrics {
     this.telegramCalls.inc({ method, outcome });
     if (outcome === 'retry-after') this.telegram429.inc();
     if (answered) this.lastTelegramAnswerAt = Date.now();
+  }
+
+  telegramPosted(chat: 'private' | 'group', count: number): void {
+    this.telegramMessages.inc({ chat }, count);
+  }
+
+  telegramBudget(instances: number, globalShare: number, groupShare: number): void {
+    this.budgetInstances.set(instances);
+    this.budgetShare.set({ limit: 'global' }, globalShare);
+    this.budgetShare.set({ limit: 'group' }, groupShare);
   }
 
   aiRequest(kind: AiPurpose, outcome: string): void {

@@ -235,4 +235,139 @@ describe('SendScheduler', () => {
     await clock.advance(0);
     expect(granted).toEqual(['second']);
   });
+
+  describe('with a share of a budget spent by several instances', () => {
+    const share = (global: number, group: number, paceDivisor = 1, fair = { global, group }) => ({
+      global: { cap: global, fair: fair.global },
+      groups: new Map([[-1001, { cap: group, fair: fair.group }]]),
+      paceDivisor,
+    });
+
+    it('spends only its part of the overall second', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      scheduler.setShare(share(15, 10));
+      const { log, send } = sender(scheduler, clock);
+      for (let i = 0; i < 20; i++) void send(`ack${i}`, 1000 + i, 'customer');
+      await clock.advance(0);
+      expect(log).toHaveLength(15);
+      await clock.advance(1000);
+      expect(log).toHaveLength(20);
+    });
+
+    it('sends nothing while its part is nothing, and goes on the moment it is raised', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      scheduler.setShare(share(0, 0, 1, { global: 15, group: 10 }));
+      const { log, send } = sender(scheduler, clock);
+      void send('ack', 7, 'customer');
+      void send('copy', -1001, 'group');
+      void send('elsewhere', -1002, 'group');
+      await clock.advance(5000);
+      expect(log).toHaveLength(0);
+      scheduler.setShare(share(15, 10, 1));
+      await clock.advance(0);
+      // A group with no part (not claimed yet) still waits.
+      expect(log.map((e) => e.name)).toEqual(['ack', 'copy']);
+    });
+
+    it('keeps a batch larger than its part waiting until the part is raised, instead of overrunning the others', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler({ ...limits, perGroupPerSecond: 100, perChatBurst: 100 }, clock.now);
+      scheduler.setShare(share(15, 3, 1, { global: 15, group: 10 }));
+      const { log, send } = sender(scheduler, clock);
+      void send('batch of ten', -1001, 'group', { count: 10 });
+      await clock.advance(60_000);
+      expect(log).toHaveLength(0);
+      scheduler.setShare(share(15, 10));
+      await clock.advance(0);
+      expect(log.map((e) => e.name)).toEqual(['batch of ten']);
+    });
+
+    it('divides each chat’s pace and burst', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      scheduler.setShare(share(30, 20, 2));
+      const { log, send } = sender(scheduler, clock);
+      for (let i = 0; i < 3; i++) void send(`m${i}`, 42, 'customer');
+      await clock.advance(0);
+      for (let t = 0; t < 10; t++) await clock.advance(500);
+      // A burst of one, then one every two seconds.
+      expect(log.map((e) => e.at)).toEqual([0, 2000, 4000]);
+    });
+
+    it('starts a chat’s bucket empty when it begins to send beside others, who may just have spent Telegram’s', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      scheduler.setShare({ ...share(30, 20, 2), paceEmptyAt: 0 });
+      const { log, send } = sender(scheduler, clock);
+      for (let i = 0; i < 2; i++) void send(`m${i}`, 42, 'customer');
+      await clock.advance(0);
+      for (let t = 0; t < 10; t++) await clock.advance(500);
+      // One interval of the divided pace (2 s) before the first; a chat first written to later has filled meanwhile.
+      expect(log.map((e) => e.at)).toEqual([2000, 4000]);
+      void send('later', 43, 'customer');
+      await clock.advance(0);
+      expect(log.at(-1)).toEqual({ name: 'later', at: 5000 });
+    });
+
+    it('stops granting when its share is no longer confirmed, and goes on when it is again', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      scheduler.setShare(share(15, 10));
+      scheduler.extendShare(2000);
+      const { log, send } = sender(scheduler, clock);
+      void send('before', 1, 'customer');
+      await clock.advance(2000);
+      void send('after the deadline', 2, 'customer');
+      await clock.advance(3000);
+      expect(log.map((e) => e.name)).toEqual(['before']);
+      scheduler.extendShare(7000);
+      await clock.advance(0);
+      expect(log.map((e) => e.name)).toEqual(['before', 'after the deadline']);
+    });
+
+    it('keeps counting what a chat got before its pace was divided', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      const { log, send } = sender(scheduler, clock);
+      for (let i = 0; i < 3; i++) void send(`burst${i}`, 42, 'customer');
+      await clock.advance(0);
+      scheduler.setShare(share(30, 20, 2));
+      for (let i = 0; i < 2; i++) void send(`later${i}`, 42, 'customer');
+      for (let t = 0; t < 12; t++) await clock.advance(500);
+      expect(log.map((e) => e.at)).toEqual([0, 0, 0, 3000, 5000]);
+    });
+
+    it('reports what it has in its windows', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      const open = await scheduler.acquire(-1001, 'group', { count: 2 });
+      const done = await scheduler.acquire(7, 'customer');
+      done.release(true);
+      expect(scheduler.usage()).toEqual({ global: 3, groups: new Map([[-1001, 2]]) });
+      open.release(true);
+      await clock.advance(1000);
+      expect(scheduler.usage()).toEqual({ global: 0, groups: new Map([[-1001, 2]]) });
+      await clock.advance(59_000);
+      expect(scheduler.usage()).toEqual({ global: 0, groups: new Map([[-1001, 0]]) });
+    });
+
+    it('holds a chat another instance met a 429 for, without reporting it as its own', async () => {
+      const clock = fakeClock();
+      const scheduler = new SendScheduler(limits, clock.now);
+      const penalties: [number, number][] = [];
+      scheduler.onPenalty((chatId, seconds) => penalties.push([chatId, seconds]));
+      scheduler.hold(5, 2000);
+      expect(scheduler.heldMs(5)).toBe(2000);
+      scheduler.penalize(6, 3);
+      expect(penalties).toEqual([[6, 3]]);
+      const { log, send } = sender(scheduler, clock);
+      void send('after', 5, 'customer');
+      await clock.advance(1900);
+      expect(log).toHaveLength(0);
+      await clock.advance(100);
+      expect(log).toHaveLength(1);
+    });
+  });
 });

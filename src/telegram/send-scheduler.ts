@@ -32,18 +32,38 @@ interface Slot {
  */
 export class SlidingWindow {
   private slots: Slot[] = [];
+  /** What the limit is when this instance holds its whole part of it (see setLimit). */
+  private full: number;
 
   constructor(
-    readonly limit: number,
+    private limit: number,
     readonly windowMs: number,
-  ) {}
+  ) {
+    this.full = limit;
+  }
 
-  /** Milliseconds until `count` more sends fit (0: now). */
+  /**
+   * A new limit (a share of a budget several instances spend together). `full` is what it will be again
+   * once a share being raised is raised: a batch larger than the limit waits for that, rather than
+   * going into an empty window and overrunning what the others were left.
+   */
+  setLimit(limit: number, full = limit): void {
+    this.limit = limit;
+    this.full = Math.max(limit, full);
+  }
+
+  /** Milliseconds until `count` more sends fit (0: now; Infinity: not before the limit is raised or a send is answered). */
   waitMs(now: number, count = 1): number {
     this.prune(now);
-    const over = this.slots.length + count - this.limit;
+    const limit = Math.floor(this.limit);
+    if (limit < 1) return Infinity;
+    if (count > limit) {
+      if (limit < Math.floor(this.full)) return Infinity;
+      // A batch larger than the whole limit goes into an empty window (Telegram then counts its debt).
+      return this.slots.length ? this.waitMs(now, limit) : 0;
+    }
+    const over = this.slots.length + count - limit;
     if (over <= 0) return 0;
-    if (count > this.limit) return this.slots.length ? this.waitMs(now, this.limit) : 0;
     const ends = this.slots.map((slot) => slot.at + this.windowMs).sort((a, b) => a - b);
     // The over-th slot to leave makes room; a slot still in flight (Infinity) waits for its answer.
     return Math.max(1, ends[over - 1] - now);
@@ -70,10 +90,16 @@ export class SlidingWindow {
     return this.slots.length;
   }
 
-  /** Sends that would fit now. */
+  /** Sends that would fit now (within this instance's share of the limit). */
   free(now: number): number {
     this.prune(now);
-    return Math.max(0, this.limit - this.slots.length);
+    return Math.max(0, Math.floor(this.limit) - this.slots.length);
+  }
+
+  /** Sends in the window now: in flight, or answered less than a window ago. */
+  count(now: number): number {
+    this.prune(now);
+    return this.slots.length;
   }
 
   private prune(now: number): void {
@@ -95,9 +121,20 @@ export class PaceBucket {
   private inFlight = 0;
 
   constructor(
-    readonly burst: number,
-    private readonly perSecond: number,
+    public burst: number,
+    private perSecond: number,
   ) {}
+
+  /** A new pace (a share of a chat's pace several instances spend together); what was sent stays counted. */
+  configure(burst: number, perSecond: number): void {
+    this.burst = burst;
+    this.perSecond = perSecond;
+  }
+
+  /** Counts the bucket as empty at `at`: it fills from then on at its pace (what others sent may have emptied Telegram's). */
+  emptyAt(at: number): void {
+    this.tat = Math.max(this.tat, at + (this.burst * 1000) / this.perSecond);
+  }
 
   waitMs(now: number, count = 1): number {
     // A batch larger than the burst goes when a full bucket would let it start (Telegram then counts its
@@ -142,6 +179,39 @@ export interface AcquireOptions {
   first?: boolean;
 }
 
+/** One of a budget's limits as this instance may spend it now (see SendShare). */
+export interface ShareOfLimit {
+  /** What this instance may have in the window now. */
+  cap: number;
+  /** Its fair part, which `cap` is raised to when the others' recent sends allow. */
+  fair: number;
+}
+
+/**
+ * This instance's part of a Telegram budget that several instances spend together (see SharedBudget):
+ * the overall second, each group's minute and each chat's pace. Without one, the scheduler spends the
+ * whole of its limits (a single instance).
+ */
+export interface SendShare {
+  global: ShareOfLimit;
+  /** By group id. A group not listed gets nothing until it is (its sends wait). */
+  groups: Map<number, ShareOfLimit>;
+  /** Each chat's pace and burst are divided by this (the burst never below one). */
+  paceDivisor: number;
+  /**
+   * When this instance began to send beside others (scheduler clock): every chat's bucket counts as
+   * empty then, since the others may have just spent Telegram's. Unset: buckets start full.
+   */
+  paceEmptyAt?: number;
+}
+
+/** What this instance has in its windows now: sends in flight or answered less than a window ago. */
+export interface SendUsage {
+  global: number;
+  /** By group id, every group this instance has sent to or waits to send to. */
+  groups: Map<number, number>;
+}
+
 interface ChatLimits {
   /** The chat's burst and pace (see PaceBucket). */
   pace: PaceBucket;
@@ -182,12 +252,45 @@ export class SendScheduler {
   private grants = 0;
   private closedWith?: () => Error;
   private timer?: NodeJS.Timeout;
+  private share?: SendShare;
+  private spendUntil?: number;
+  private readonly penaltyListeners: ((chatId: number, seconds: number) => void)[] = [];
 
   constructor(
     private readonly limits: SendLimits = TELEGRAM_LIMITS,
     private readonly clock: () => number = () => performance.now(),
   ) {
     this.global = new SlidingWindow(limits.globalPerSecond, 1000);
+  }
+
+  /** Spend only this part of the limits from now on (lowered at once; what was sent stays counted). */
+  setShare(share: SendShare): void {
+    this.share = share;
+    this.global.setLimit(share.global.cap, share.global.fair);
+    for (const [chatId, chat] of this.chats) this.configure(chatId, chat);
+    this.pump();
+  }
+
+  /**
+   * The share may be spent until `at` (scheduler clock) and no longer, unless extended: an instance that
+   * cannot confirm its share with the others stops sending by a deadline they can count on.
+   */
+  extendShare(at: number): void {
+    const wasStopped = this.spendUntil !== undefined && this.clock() >= this.spendUntil;
+    this.spendUntil = at;
+    if (wasStopped) this.pump();
+  }
+
+  usage(): SendUsage {
+    const now = this.clock();
+    const groups = new Map<number, number>();
+    for (const [chatId, chat] of this.chats) if (chat.minute) groups.set(chatId, chat.minute.count(now));
+    return { global: this.global.count(now), groups };
+  }
+
+  /** Called with every 429 this instance met (not with the holds of others, see hold). */
+  onPenalty(listener: (chatId: number, seconds: number) => void): void {
+    this.penaltyListeners.push(listener);
   }
 
   acquire(chatId: number, lane: Lane, options: AcquireOptions = {}): Promise<SendPermit> {
@@ -210,9 +313,14 @@ export class SendScheduler {
 
   /** A 429 for this chat: hold its sends for `seconds`. */
   penalize(chatId: number, seconds: number): void {
+    this.hold(chatId, seconds * 1000);
+    for (const listener of this.penaltyListeners) listener(chatId, seconds);
+  }
+
+  /** Holds a chat's sends for `ms` (a 429 another instance met for it). */
+  hold(chatId: number, ms: number): void {
     const chat = this.chat(chatId);
-    const now = this.clock();
-    chat.blockedUntil = Math.max(chat.blockedUntil, now + seconds * 1000);
+    chat.blockedUntil = Math.max(chat.blockedUntil, this.clock() + ms);
     this.pump();
   }
 
@@ -224,6 +332,12 @@ export class SendScheduler {
     const chat = this.chat(chatId);
     const minute = chat.minute?.free(this.clock()) ?? Infinity;
     return (this.clock() < chat.blockedUntil ? 0 : minute) - this.pending(chatId);
+  }
+
+  /** Milliseconds this chat is still held for after a 429 (0: not held). */
+  heldMs(chatId: number): number {
+    const chat = this.chats.get(chatId);
+    return chat ? Math.max(0, chat.blockedUntil - this.clock()) : 0;
   }
 
   /** Sends waiting for a slot, in all chats or in one. */
@@ -242,9 +356,23 @@ export class SendScheduler {
         minute: chatId < 0 ? new SlidingWindow(perGroupPerMinute, 60_000) : undefined,
         blockedUntil: 0,
       };
+      this.configure(chatId, chat);
       this.chats.set(chatId, chat);
     }
     return chat;
+  }
+
+  /** Applies this instance's share (if any) to a chat's limits. */
+  private configure(chatId: number, chat: ChatLimits): void {
+    const share = this.share;
+    if (!share) return;
+    const { perChatPerSecond, perChatBurst } = this.limits;
+    const perSecond = chatId < 0 ? (this.limits.perGroupPerSecond ?? perChatPerSecond) : perChatPerSecond;
+    const divisor = Math.max(1, share.paceDivisor);
+    chat.pace.configure(Math.max(1, Math.floor(perChatBurst / divisor)), perSecond / divisor);
+    if (share.paceEmptyAt !== undefined) chat.pace.emptyAt(share.paceEmptyAt);
+    const group = share.groups.get(chatId) ?? { cap: 0, fair: 0 };
+    chat.minute?.setLimit(group.cap, group.fair);
   }
 
   private chatWaitMs(chat: ChatLimits, now: number, count: number): number {
@@ -265,6 +393,8 @@ export class SendScheduler {
     let nextWake = Infinity;
     for (;;) {
       const now = this.clock();
+      // A share no longer confirmed is spent no more (checked here, not by a timer a busy event loop may run late).
+      if (this.spendUntil !== undefined && now >= this.spendUntil) break;
       const queue = [...this.waiters].sort((a, b) => this.order(a, b));
       let granted: Waiter | undefined;
       // A chat's first waiter in order holds that chat's later ones (a batch is not overtaken for ever).

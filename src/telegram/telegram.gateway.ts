@@ -70,14 +70,16 @@ const MAX_INLINE_WAIT_S = 10;
 export class TelegramGateway {
   private readonly logger = new Logger('Telegram');
   private readonly client: Telegram;
-  private readonly scheduler: SendScheduler;
   private readonly noAccessListeners: ((chatId: number, error: TelegramCallError) => void)[] = [];
   @Inject(Metrics) private readonly metrics: Metrics;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    // Paced in memory; with several instances, SharedBudget sets the part of the limits this one spends.
+    private readonly scheduler: SendScheduler,
+  ) {
     // Its own client (not the bot's), so update handling and outbound traffic stay separate concerns.
     this.client = new Telegram(config.botToken, { apiRoot: config.telegramApiRoot, webhookReply: false });
-    this.scheduler = new SendScheduler(config.rateLimits);
   }
 
   async call<M extends Method>(method: M, payload: Opts<M>, options: CallOptions = {}): Promise<Result<M>> {
@@ -90,6 +92,7 @@ export class TelegramGateway {
         const result = await this.once(method, payload);
         permit?.release(true);
         this.metrics.telegramCall(method, 'ok', true);
+        if (permit && SENDS.has(method)) this.metrics.telegramPosted(chatId < 0 ? 'group' : 'private', count);
         return result;
       } catch (raw) {
         const error = this.classify(method, payload, raw);

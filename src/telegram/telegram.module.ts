@@ -2,9 +2,12 @@ import { Module } from '@nestjs/common';
 import { TelegrafModule } from 'nestjs-telegraf';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { BotRunner } from './bot-runner.service';
 import { TelegramCoreModule } from './telegram-core.module';
+import { BudgetRepository } from './repositories/budget.repository';
 import { InboxRepository } from './repositories/inbox.repository';
+import { SharedBudget } from './shared-budget.service';
 import { UpdateInbox } from './update-inbox.service';
 import { UpdatePipeline } from './update-pipeline';
 
@@ -12,6 +15,7 @@ import { UpdatePipeline } from './update-pipeline';
 @Module({
   imports: [
     DatabaseModule,
+    MetricsModule,
     TelegramCoreModule,
     TelegrafModule.forRootAsync({
       imports: [TelegramCoreModule],
@@ -24,7 +28,7 @@ import { UpdatePipeline } from './update-pipeline';
       }),
     }),
   ],
-  providers: [InboxRepository, UpdateInbox, BotRunner],
+  providers: [InboxRepository, UpdateInbox, BotRunner, BudgetRepository, SharedBudget],
   exports: [BotRunner],
 })
 export class TelegramModule {}

@@ -14,6 +14,7 @@ import { Team1764002000000 } from './1764002000000-team';
 import { SlowDown1764002100000 } from './1764002100000-slow-down';
 import { IntakeIndex1764002200000 } from './1764002200000-intake-index';
 import { TicketGroup1764002300000 } from './1764002300000-ticket-group';
+import { SharedBudget1764002400000 } from './1764002400000-shared-budget';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   SlowDown1764002100000,
   IntakeIndex1764002200000,
   TicketGroup1764002300000,
+  SharedBudget1764002400000,
 ];

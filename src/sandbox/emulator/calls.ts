@@ -40,7 +40,7 @@ export class ApiCalls {
     const latency = Math.max(0, ...active.map((f) => f.latencyMs ?? 0));
     if (latency > 0) await faults.delay(latency);
     try {
-      for (const fault of active) faults.applyFault(fault);
+      for (const fault of active) faults.applyFault(fault, params);
       const p = new Params(params, req.files);
       const limitChat = def.send ? p.int('chat_id') : undefined;
       if (limitChat !== undefined && faults.limiter.enforced) {

@@ -75,10 +75,10 @@ export class Faults {
     this.latencyTimers.clear();
   }
 
-  /** Throws the error a configured fault produces for this call, if any. */
-  applyFault(fault: Fault): void {
+  /** Throws the error a configured fault produces for this call (with its raw parameters), if any. */
+  applyFault(fault: Fault, params: Record<string, unknown> = {}): void {
     const next = fault.failNext;
-    if (next && next.count > 0) {
+    if (next && next.count > 0 && (next.chatId === undefined || Number(params.chat_id) === next.chatId)) {
       next.count--;
       throw new ApiError(
         next.code,

@@ -192,7 +192,8 @@ export interface Fault {
   retryAfter?: number | [number, number];
   /** Probability (0..1) of answering 502 Bad Gateway. */
   rate5xx?: number;
-  failNext?: { count: number; code: number; description: string; retryAfter?: number };
+  /** The next `count` calls fail as given; with `chatId`, only calls into that chat (others go through). */
+  failNext?: { count: number; code: number; description: string; retryAfter?: number; chatId?: number };
 }
 
 export interface CallRecord {

@@ -243,6 +243,15 @@ describe('faults, flood control and network cuts', () => {
     expect(emu.callRecords('sendMessage').map((c) => c.status)).toEqual([429, 200, 502, 429, 200]);
   });
 
+  it('fails only the calls into the chat a fault names', async () => {
+    const ann = emu.createUser({ first_name: 'Ann' });
+    const bob = emu.createUser({ first_name: 'Bob' });
+    emu.setFault('sendMessage', { failNext: { count: 1, code: 429, description: 'Too Many Requests: retry after 3', retryAfter: 3, chatId: ann.id } });
+    expect((await rawCall(emu, 'sendMessage', { chat_id: bob.id, text: 'x' })).status).toBe(200);
+    expect((await rawCall(emu, 'sendMessage', { chat_id: String(ann.id), text: 'x' })).status).toBe(429);
+    expect((await rawCall(emu, 'sendMessage', { chat_id: ann.id, text: 'x' })).status).toBe(200);
+  });
+
   it('applies latency before the effect, visible as a late endSeq', async () => {
     const ann = emu.createUser({ first_name: 'Ann' });
     emu.setFault('createForumTopic', { latencyMs: 300 });
