@@ -14,7 +14,7 @@ import { SharedBudget } from './shared-budget.service';
  */
 const GROUP = -1001;
 const limits = { globalPerSecond: 30, perChatPerSecond: 1, perChatBurst: 3, perGroupPerSecond: 1, perGroupPerMinute: 20 };
-const config = { rateLimits: limits, supportChatId: GROUP } as unknown as AppConfig;
+const config = { rateLimits: limits, supportChatId: GROUP, supportChatIds: [GROUP] } as unknown as AppConfig;
 const LATENCY_MS = 40;
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
