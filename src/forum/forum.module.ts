@@ -13,6 +13,7 @@ import { EditJob } from './jobs/edit.job';
 import { LifecycleJob } from './jobs/lifecycle.job';
 import { ReachabilityJob } from './jobs/reachability.job';
 import { TicketSyncJob } from './jobs/ticket-sync.job';
+import { MessageCopier } from './message-copier.service';
 import { FORUM_LISTENERS } from './listeners';
 import { SyncSweeper } from './sync-sweeper.service';
 import { TicketCards } from './ticket-cards.service';
@@ -26,7 +27,7 @@ import { TopicNotes } from './topic-notes.service';
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule, MetricsModule, TeamModule],
-  providers: [...FORUM_LISTENERS, TicketSyncJob, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicStatusService, TopicAdoption, TopicNotes, GroupAccess, DeskCommands, ForumUpdate],
+  providers: [...FORUM_LISTENERS, TicketSyncJob, MessageCopier, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicStatusService, TopicAdoption, TopicNotes, GroupAccess, DeskCommands, ForumUpdate],
   exports: [TopicNotes, GroupAccess],
 })
 export class ForumModule {}

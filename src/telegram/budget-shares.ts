@@ -1,4 +1,4 @@
-import type { SendLimits } from './send-scheduler';
+import type { SendLimits } from './send-windows';
 
 /**
  * The arithmetic of one Telegram budget shared by several instances (see shared-budget.service.ts for

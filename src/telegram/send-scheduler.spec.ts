@@ -1,4 +1,5 @@
-import { SendPermit, SendScheduler, SlidingWindow } from './send-scheduler';
+import { SendPermit, SendScheduler } from './send-scheduler';
+import { SlidingWindow } from './send-windows';
 
 /** A clock the test moves by hand, with the scheduler's timers driven by jest's fake timers. */
 function fakeClock() {
