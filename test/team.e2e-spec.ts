@@ -1,6 +1,6 @@
 import type { TgMessage, TgUser } from '../src/sandbox/emulator';
 import { SlaService } from '../src/team/sla.service';
-import { TestDesk, ackFor, botMessages, chooseCategory, handled, sleep, startDesk } from './support/test-desk';
+import { TestDesk, ackFor, botMessages, chooseCategory, click, handled, sleep, startDesk } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 /** Team tools: who counts as an agent, ownership, the SLA reminder, ready answers, bans and limits. */
@@ -205,24 +205,60 @@ describe('team tools', () => {
       await emu.waitFor(() => copyIn(threadId, 'after the unban'), { what: 'the message after unban' });
     });
 
-    it('MAX_TICKETS_PER_HOUR: a further ticket is refused clearly and the message is kept', async () => {
+    /** A customer who opened (and closed) MAX_TICKETS_PER_HOUR tickets within the hour, closed long enough ago not to reopen. */
+    async function busyCustomer(first_name: string) {
       const { emu } = desk;
-      const user = emu.createUser({ first_name: 'Busy', language_code: 'en' });
+      const user = emu.createUser({ first_name, language_code: 'en' });
       for (let i = 1; i <= 2; i++) {
         await chooseCategory(emu, user);
-        emu.userSendText(user.id, `busy ${i}`);
+        emu.userSendText(user.id, `${first_name} ${i}`);
         await emu.waitFor(() => botMessages(emu, user.id).filter((m) => /Thank you for your request/.test(m.text ?? '')).length === i, { what: `ticket ${i}` });
         emu.userSendText(user.id, '/close');
         await emu.waitFor(() => botMessages(emu, user.id).filter((m) => /is closed/.test(m.text ?? '')).length === i, { what: `close ${i}` });
       }
       await desk.sql(`UPDATE tickets SET closed_at = now() - interval '2 days' WHERE customer_id = $1`, [user.id]);
+      return user;
+    }
+    const ticketCount = async (customerId: number) => (await desk.sql<{ n: number }>('SELECT count(*)::int AS n FROM tickets WHERE customer_id = $1', [customerId]))[0].n;
+    const draftOf = async (customerId: number) =>
+      (await desk.sql<{ draft: { text: string }[] }>('SELECT draft FROM customers WHERE id = $1', [customerId]))[0].draft.map((d) => d.text);
+
+    it('MAX_TICKETS_PER_HOUR: a further ticket is refused clearly and the message is kept', async () => {
+      const { emu } = desk;
+      const user = await busyCustomer('Busy');
       await chooseCategory(emu, user);
       emu.userSendText(user.id, 'busy 3');
       await emu.waitFor(() => botMessages(emu, user.id).find((m) => /You have opened 2 requests within an hour/.test(m.text ?? '')), { what: 'the limit answer' });
-      const tickets = await desk.sql<{ n: number }>('SELECT count(*)::int AS n FROM tickets WHERE customer_id = $1', [user.id]);
-      expect(tickets[0].n).toBe(2);
-      const [customer] = await desk.sql<{ draft: { text: string }[] }>('SELECT draft FROM customers WHERE id = $1', [user.id]);
-      expect(customer.draft.map((d) => d.text)).toEqual(['busy 3']);
+      expect(await ticketCount(user.id)).toBe(2);
+      expect(await draftOf(user.id)).toEqual(['busy 3']);
+    });
+
+    it('MAX_TICKETS_PER_HOUR holds when the customer wrote first and picks the topic after: the draft waits, and opens the ticket once the hour has passed', async () => {
+      const { emu } = desk;
+      const user = await busyCustomer('Early');
+      emu.userSendText(user.id, '/start');
+      await click(emu, user, 'lang:en', /Choose a topic/);
+      emu.userSendText(user.id, 'written before the topic');
+      await emu.waitFor(() => botMessages(emu, user.id).find((m) => /please choose a topic first/.test(m.text ?? '')), { what: 'the topic prompt' });
+      // The prompt's menu turns into the notice; the earlier menu, pressed again, does too.
+      await click(emu, user, 'cat:other', /You have opened 2 requests within an hour/);
+      await click(emu, user, 'cat:other', /You have opened 2 requests within an hour/);
+      await settle();
+      expect(await ticketCount(user.id)).toBe(2);
+      expect(await draftOf(user.id)).toEqual(['written before the topic']);
+      expect(botMessages(emu, user.id).filter((m) => /Thank you for your request/.test(m.text ?? ''))).toHaveLength(2);
+
+      // The hour has passed: the next message opens the ticket, with the draft first.
+      await desk.sql(`UPDATE tickets SET created_at = now() - interval '2 hours' WHERE customer_id = $1`, [user.id]);
+      emu.userSendText(user.id, 'and now the rest');
+      await emu.waitFor(() => botMessages(emu, user.id).filter((m) => /Thank you for your request/.test(m.text ?? '')).length === 3, { what: 'the third ticket' });
+      const rows = await desk.sql<{ text: string }>(
+        `SELECT m.text FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
+          WHERE t.customer_id = $1 AND t.status = 'open' AND m.direction = 'customer' ORDER BY m.id`,
+        [user.id],
+      );
+      expect(rows.map((r) => r.text)).toEqual(['written before the topic', 'and now the rest']);
+      expect(await draftOf(user.id)).toEqual([]);
     });
   });
 });

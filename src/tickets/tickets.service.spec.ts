@@ -268,6 +268,39 @@ describe('TicketsService.receive', () => {
     });
   });
 
+  describe('past MAX_TICKETS_PER_HOUR', () => {
+    function limited(t: ReturnType<typeof setup>, draft: DraftMessage[] = []) {
+      t.customers.upsert.mockResolvedValue(customer({ step: 'describe', category: 'payments', draft }));
+      t.tickets.intakeView.mockResolvedValue({ open: null, openedRecently: 2 });
+    }
+
+    it('opens nothing and keeps the message for the next ticket', async () => {
+      const t = setup({ MAX_TICKETS_PER_HOUR: '2' });
+      limited(t, [draft(1)]);
+
+      const result = await t.sut.receive(incoming({ messageId: 2 }));
+
+      expect(result).toMatchObject({ outcome: 'limited', max: 2, tell: true, draftFull: false });
+      expect(t.tickets.open).not.toHaveBeenCalled();
+      expect(t.customers.saveDraft).toHaveBeenCalledWith(CUSTOMER_ID, [draft(1), expect.objectContaining({ messageId: 2 })], t.manager);
+      expect(t.queue.sent).toEqual([]);
+      expect(t.ack.sendInline).not.toHaveBeenCalled();
+    });
+
+    it('opens nothing with a full draft either: the message is not kept, and the customer is told once', async () => {
+      const t = setup({ MAX_TICKETS_PER_HOUR: '2' });
+      limited(t, Array.from({ length: MAX_DRAFT }, (_, i) => draft(i + 1)));
+
+      const result = await t.sut.receive(incoming({ messageId: MAX_DRAFT + 1 }));
+
+      expect(result).toMatchObject({ outcome: 'limited', draftFull: true });
+      expect(t.tickets.open).not.toHaveBeenCalled();
+      expect(t.customers.saveDraft).not.toHaveBeenCalled();
+      expect(t.customers.countDropped).toHaveBeenCalledWith(CUSTOMER_ID, t.manager);
+      expect(t.queue.sent).toEqual([]);
+    });
+  });
+
   describe('before a category was chosen', () => {
     it('keeps the message as a draft and enqueues nothing', async () => {
       const t = setup();
@@ -373,6 +406,23 @@ describe('TicketsService.chooseCategory', () => {
     expect(t.queue.sentTo('ticket.sync')).toEqual([{ ticketId: 12 }]);
     expect(t.ack.sendInline).toHaveBeenCalledWith(expect.objectContaining({ id: 12 }), 31);
     expect(t.order).toEqual(['send ticket.sync', 'commit', 'ack', 'wake ticket.sync']);
+  });
+
+  it('past MAX_TICKETS_PER_HOUR opens nothing from the draft: the choice is recorded and the draft kept as it was', async () => {
+    const t = setup({ MAX_TICKETS_PER_HOUR: '2' });
+    t.customers.upsert.mockResolvedValue(customer({ step: 'category', draft: [draft(41)] }));
+    t.tickets.intakeView.mockResolvedValue({ open: null, openedRecently: 2 });
+
+    const result = await t.sut.chooseCategory(79, { id: CUSTOMER_ID, first_name: 'Ann' }, 'account', null);
+
+    expect(result).toMatchObject({ outcome: 'limited', max: 2, customer: { category: 'account', step: 'describe', draft: [draft(41)] } });
+    expect(t.tickets.intakeView).toHaveBeenCalledWith(CUSTOMER_ID, 3600, t.manager);
+    expect(t.customers.chooseCategory).toHaveBeenCalledWith(CUSTOMER_ID, 'account', null, t.manager);
+    expect(t.tickets.open).not.toHaveBeenCalled();
+    expect(t.customers.saveDraft).not.toHaveBeenCalled();
+    expect(t.customers.finishIntake).not.toHaveBeenCalled();
+    expect(t.queue.sent).toEqual([]);
+    expect(t.ack.sendInline).not.toHaveBeenCalled();
   });
 
   it('without a draft only records the choice and waits for the description', async () => {

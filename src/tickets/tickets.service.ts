@@ -42,8 +42,8 @@ export type ReceiveResult =
   /** `prompt`: show the topic menu now (not more often than PROMPT_EVERY_S); `draftFull`: the first message not kept. */
   | { outcome: 'needs-category'; customer: Customer; prompt: boolean; draftFull: boolean }
   | { outcome: 'awaiting-description'; customer: Customer }
-  /** MAX_TICKETS_PER_HOUR reached: the message is kept as a draft for the next ticket; `tell` at most once per PROMPT_EVERY_S. */
-  | { outcome: 'limited'; customer: Customer; max: number; tell: boolean }
+  /** MAX_TICKETS_PER_HOUR reached: the message joins the draft for the next ticket; `tell`, `draftFull` as for needs-category. */
+  | { outcome: 'limited'; customer: Customer; max: number; tell: boolean; draftFull: boolean }
   /** The text answered the question after a low rating: stored as the rating's comment, nothing reopened. */
   | { outcome: 'commented'; ticket: Ticket; customer: Customer };
 
@@ -108,12 +108,8 @@ export class TicketsService {
           return { outcome: 'reopened', ticket: { ...recent, status: 'open' }, customer };
         }
         if (customer.step === 'describe' && customer.category) {
-          const max = this.config.maxTicketsPerHour;
-          if (max && openedRecently >= max && customer.draft.length < MAX_DRAFT) {
-            const draft = [...customer.draft, draftOf(message)];
-            await this.customers.saveDraft(customer.id, draft, tx.db);
-            return { outcome: 'limited', customer: { ...customer, draft }, max, tell: await this.customers.claimPrompt(customer.id, PROMPT_EVERY_S, tx.db) };
-          }
+          const limited = await this.limit(tx, customer, openedRecently, message);
+          if (limited) return limited;
           const opened = await this.openTicket(tx, customer, [...customer.draft, draftOf(message)]);
           return { outcome: opened.created ? 'opened' : 'appended', ticket: opened.ticket, customer };
         }
@@ -166,7 +162,7 @@ export class TicketsService {
 
   /**
    * The final category choice. If the customer already wrote (a draft), the ticket opens now with those
-   * messages, acknowledged as a reply to the first of them.
+   * messages (within MAX_TICKETS_PER_HOUR), acknowledged as a reply to the first of them.
    */
   chooseCategory(updateId: number, from: Sender, category: string, subcategory: string | null): Promise<ReceiveResult> {
     return this.uow.run(
@@ -178,8 +174,11 @@ export class TicketsService {
         const customer = await this.upsertCustomer(tx, from);
         await this.customers.chooseCategory(customer.id, category, subcategory, tx.db);
         const chosen: Customer = { ...customer, category, subcategory, step: 'describe' };
-        const open = await this.tickets.openOf(customer.id, tx.db);
+        const { open, openedRecently } = await this.tickets.intakeView(customer.id, 3600, tx.db);
         if (open || customer.draft.length === 0) return { outcome: 'awaiting-description', customer: chosen };
+        // The draft would open a ticket here as a message does: the same hourly limit holds, the draft waits.
+        const limited = await this.limit(tx, chosen, openedRecently);
+        if (limited) return limited;
         const opened = await this.openTicket(tx, chosen, customer.draft);
         return { outcome: opened.created ? 'opened' : 'appended', ticket: opened.ticket, customer: chosen };
       },
@@ -229,6 +228,21 @@ export class TicketsService {
 
   private upsertCustomer(tx: Tx, from: Sender): Promise<Customer> {
     return this.customers.upsert(from, this.i18n.pick(from.language_code), tx.db);
+  }
+
+  /**
+   * MAX_TICKETS_PER_HOUR reached: null when a ticket may open. Otherwise nothing opens and the message,
+   * if any, joins the draft for the next ticket; a full draft keeps no more (so a flood of messages
+   * cannot outgrow the limit either).
+   */
+  private async limit(tx: Tx, customer: Customer, openedRecently: number, message?: IncomingMessage): Promise<ReceiveResult | null> {
+    const max = this.config.maxTicketsPerHour;
+    if (!max || openedRecently < max) return null;
+    const kept = message && customer.draft.length < MAX_DRAFT ? [...customer.draft, draftOf(message)] : null;
+    if (kept) await this.customers.saveDraft(customer.id, kept, tx.db);
+    const draftFull = !!message && !kept && (await this.customers.countDropped(customer.id, tx.db)) === 1;
+    const tell = await this.customers.claimPrompt(customer.id, PROMPT_EVERY_S, tx.db);
+    return { outcome: 'limited', customer: { ...customer, draft: kept ?? customer.draft }, max, tell, draftFull };
   }
 
   /** Opens the ticket (or finds the winner of a race for it) with the customer's messages so far. */

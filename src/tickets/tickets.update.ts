@@ -108,6 +108,7 @@ export class TicketsUpdate {
       return;
     }
     if (result.outcome === 'limited') {
+      if (result.draftFull) await this.send(result.customer.id, this.i18n.t(result.customer.language, 'draft.full', { max: MAX_DRAFT }));
       if (result.tell) await this.send(result.customer.id, this.i18n.t(result.customer.language, 'limit.tickets', { max: result.max }));
       return;
     }
@@ -233,6 +234,9 @@ export class TicketsUpdate {
     const label = this.catalog.label(language, categoryId, subcategoryId);
     if (result.outcome === 'awaiting-description') {
       await this.show(ctx, this.i18n.t(language, 'category.describe', { category: label }), this.keyboards.backToCategories(language));
+    } else if (result.outcome === 'limited') {
+      // The menu becomes the notice: the draft waits, and the customer's next message is kept with it.
+      await this.show(ctx, this.i18n.t(language, 'limit.tickets', { max: result.max }), { inline_keyboard: [] });
     } else {
       // The ticket opened from messages written earlier; the acknowledgement has gone as a reply to them.
       await this.show(ctx, `<b>${this.i18n.t(language, 'card.category')}:</b> ${escapeHtml(label)}`, { inline_keyboard: [] });
