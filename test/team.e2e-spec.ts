@@ -187,6 +187,53 @@ describe('team tools', () => {
       expect(tickets[0].n).toBe(1);
     });
 
+    it("a banned customer's buttons and edits do nothing either: a draft written before the ban opens no ticket, and the group gets no message", async () => {
+      const { emu } = desk;
+      const { user, threadId, ticketId } = await openTicket('en', 'the question before the ban');
+      const original = emu.chatMessages(user.id).find((m) => m.from?.id === user.id && m.text === 'the question before the ban')!;
+      emu.userSendText(user.id, '/close');
+      const rating = await emu.waitFor(() => botMessages(emu, user.id).find((m) => /How would you rate our help/.test(m.text ?? '')), { what: 'the rating question' });
+      // Past the reopen window: the customer's next message is a draft for a new ticket.
+      await desk.sql(`UPDATE tickets SET closed_at = now() - interval '2 days' WHERE id = $1`, [ticketId]);
+      emu.userSendText(user.id, 'written before the ban');
+      const menu = await emu.waitFor(() => botMessages(emu, user.id).findLast((m) => /please choose a topic first/.test(m.text ?? '')), { what: 'the topic prompt' });
+
+      emu.agentSend(admin.id, { threadId, text: '/ban spam' });
+      await emu.waitFor(() => botInTopic(threadId, /Olga banned the customer until further notice\. Reason: spam/)[0], { what: 'the ban note' });
+      await settle();
+      await sleep(300);
+      // What reaches the group: the ticket's topic (messages, and edits of them), or a new topic.
+      const inTopic = new Set(emu.topicMessages(threadId).map((m) => m.message_id));
+      const topicEdits = () => emu.callRecords().filter((c) => c.method.startsWith('edit') && c.params.chat_id === emu.supportChatId && inTopic.has(c.params.message_id as number));
+      const topicBefore = emu.topicMessages(threadId).length;
+      const topicsBefore = emu.topics().length;
+      const editsBefore = topicEdits().length;
+      const repliesBefore = botMessages(emu, user.id).length;
+
+      emu.userSendText(user.id, 'after the ban');
+      await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'Sorry, we can no longer accept messages from you here.'), { what: 'the polite answer' });
+      const pressed = [emu.userClick(user.id, menu.message_id, 'cat:other'), emu.userClick(user.id, rating.message_id, `rate:${ticketId}:5`)];
+      emu.userEdit(user.id, original.message_id, { text: 'the question, edited after the ban' });
+      // Blocking the bot is recorded, but not said in the topic.
+      emu.userBlockBot(user.id);
+      await settle();
+      await sleep(500);
+
+      // The buttons stop spinning, and that is all.
+      for (const id of pressed) expect(emu.callbackAnswer(id)).toBeDefined();
+      expect(await desk.sql('SELECT id FROM tickets WHERE customer_id = $1', [user.id])).toHaveLength(1);
+      const [row] = await desk.sql<{ rating: number | null }>('SELECT rating FROM tickets WHERE id = $1', [ticketId]);
+      expect(row.rating).toBeNull();
+      const [customer] = await desk.sql<{ blocked_at: Date | null }>('SELECT blocked_at FROM customers WHERE id = $1', [user.id]);
+      expect(customer.blocked_at).not.toBeNull();
+      expect(emu.topicMessages(threadId)).toHaveLength(topicBefore);
+      expect(emu.topics()).toHaveLength(topicsBefore);
+      expect(topicEdits()).toHaveLength(editsBefore);
+      expect(copyIn(threadId, 'the question before the ban')).toBeDefined();
+      expect(botMessages(emu, user.id)).toHaveLength(repliesBefore + 1);
+      expect(emu.getMessage(user.id, menu.message_id)?.text).toMatch(/please choose a topic first/);
+    });
+
     it('a ban expires by itself, and /unban lifts one at once', async () => {
       const { emu } = desk;
       const { user, threadId } = await openTicket();

@@ -25,6 +25,14 @@ export class BanScreen {
     return ids.has(customerId) ? this.moderation.screen(customerId) : 'free';
   }
 
+  /**
+   * Whether the customer is on the list of bans in force, without the database's exact answer and
+   * without using up the one polite answer (for updates that get none).
+   */
+  async isListed(customerId: number): Promise<boolean> {
+    return (await this.current()).has(customerId);
+  }
+
   /** A ban was made or lifted here (called after its COMMIT). */
   changed(): void {
     this.generation++;

@@ -132,11 +132,14 @@ export class ConversationService {
     });
   }
 
-  /** The customer blocked (Telegram's my_chat_member "kicked", or a 403) or unblocked the bot. */
-  async setBlocked(updateId: number | null, customerId: number, blocked: boolean): Promise<boolean> {
+  /**
+   * The customer blocked (Telegram's my_chat_member "kicked", or a 403) or unblocked the bot; with
+   * `announce` false it is only recorded, and the topic is not told.
+   */
+  async setBlocked(updateId: number | null, customerId: number, blocked: boolean, announce = true): Promise<boolean> {
     const mark = async (tx: Tx) => {
       const changed = await this.customers.setBlocked(customerId, blocked, tx.db);
-      if (changed) await tx.publish('customer.blocked', { customerId, blocked });
+      if (changed && announce) await tx.publish('customer.blocked', { customerId, blocked });
       return { outcome: changed ? ('changed' as const) : ('same' as const) };
     };
     const result = updateId === null ? await this.uow.run(mark) : await this.claimed(updateId, 'my_chat_member', mark);

@@ -40,7 +40,7 @@ export class TicketsUpdate {
   @Start()
   async onStart(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     if (ctx.chat?.type !== 'private' || !ctx.from) return next();
-    if (await this.banned(ctx.from.id, ctx.from.language_code)) return;
+    if (await this.screened(ctx)) return;
     const result = await this.tickets.start(ctx.update.update_id, ctx.from);
     if (result.outcome === 'duplicate' || !result.greet) return;
     const { customer, openTicket } = result;
@@ -53,6 +53,7 @@ export class TicketsUpdate {
 
   @Action(CALLBACK.language)
   async onLanguage(@Ctx() ctx: ActionContext): Promise<void> {
+    if (await this.screened(ctx)) return;
     const language = ctx.match[1] as Language;
     const result = await this.tickets.chooseLanguage(ctx.update.update_id, ctx.from!, language);
     await this.answer(ctx);
@@ -62,6 +63,7 @@ export class TicketsUpdate {
 
   @Action(CALLBACK.category)
   async onCategory(@Ctx() ctx: ActionContext): Promise<void> {
+    if (await this.screened(ctx)) return;
     const { category } = this.catalog.find(ctx.match[1]);
     if (category?.subcategories) {
       const result = await this.tickets.moveTo(ctx.update.update_id, ctx.from!, 'category');
@@ -76,11 +78,13 @@ export class TicketsUpdate {
 
   @Action(CALLBACK.subcategory)
   async onSubcategory(@Ctx() ctx: ActionContext): Promise<void> {
+    if (await this.screened(ctx)) return;
     await this.choose(ctx, ctx.match[1], ctx.match[2]);
   }
 
   @Action(CALLBACK.back)
   async onBack(@Ctx() ctx: ActionContext): Promise<void> {
+    if (await this.screened(ctx)) return;
     const to = ctx.match[1] === 'lang' ? 'language' : 'category';
     const result = await this.tickets.moveTo(ctx.update.update_id, ctx.from!, to);
     await this.answer(ctx);
@@ -94,7 +98,7 @@ export class TicketsUpdate {
   async onMessage(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     const message = ctx.message;
     if (ctx.chat?.type !== 'private' || !message || ('text' in message && START.test(message.text))) return next();
-    if (message.from && (await this.banned(message.from.id, message.from.language_code))) return;
+    if (await this.screened(ctx)) return;
     if ('text' in message && CLOSE.test(message.text)) return this.closeByCustomer(ctx);
     const incoming = toIncoming(ctx.update.update_id, message);
     if (!incoming) return;
@@ -127,12 +131,14 @@ export class TicketsUpdate {
   /** The "Close request" button under the acknowledgement. */
   @Action(/^close:(\d+)$/)
   async onCloseButton(@Ctx() ctx: ActionContext): Promise<void> {
+    if (await this.screened(ctx)) return;
     await this.closeByCustomer(ctx, Number(ctx.match[1]));
   }
 
   /** A rating button under the question after a close. */
   @Action(/^rate:(\d+):([1-5])$/)
   async onRate(@Ctx() ctx: ActionContext): Promise<void> {
+    if (await this.screened(ctx)) return;
     const from = ctx.from!;
     const ticketId = Number(ctx.match[1]);
     const rating = Number(ctx.match[2]);
@@ -157,6 +163,7 @@ export class TicketsUpdate {
   /** "I still need help" under the auto-close warning. */
   @Action(/^keep:(\d+)$/)
   async onKeepButton(@Ctx() ctx: ActionContext): Promise<void> {
+    if (await this.screened(ctx)) return;
     const from = ctx.from!;
     const result = await this.conversation.keepOpen(ctx.update.update_id, from.id, Number(ctx.match[1]));
     if (result.outcome === 'duplicate') return;
@@ -174,6 +181,8 @@ export class TicketsUpdate {
   async onEdited(@Ctx() ctx: Context, @Next() next: NextFn): Promise<void> {
     const edited = ctx.editedMessage;
     if (ctx.chat?.type !== 'private' || !edited) return next();
+    // The copy in the topic stays as it was: editing an old message is one more way to write.
+    if (await this.screened(ctx)) return;
     const m = edited as typeof edited & { text?: string; caption?: string; entities?: unknown[]; caption_entities?: unknown[] };
     const change = m.text !== undefined ? { text: m.text, entities: m.entities } : m.caption !== undefined ? { caption: m.caption, entities: m.caption_entities } : undefined;
     if (change) await this.conversation.recordEdit(ctx.update.update_id, edited.chat.id, edited.message_id, change);
@@ -185,19 +194,26 @@ export class TicketsUpdate {
     const update = ctx.myChatMember;
     if (ctx.chat?.type !== 'private' || !update) return next();
     const status = update.new_chat_member.status;
-    await this.conversation.setBlocked(ctx.update.update_id, update.chat.id, status === 'kicked' || status === 'left');
+    // Recorded (answers to a blocked customer are not retried), but a banned customer's block and unblock
+    // are not said in the topic: toggling them would write there.
+    const announce = !(await this.bans.isListed(update.chat.id));
+    await this.conversation.setBlocked(ctx.update.update_id, update.chat.id, status === 'kicked' || status === 'left', announce);
   }
 
   /**
-   * A banned customer's message reaches nobody, opens nothing and costs the group nothing; the first one
-   * after the ban gets one polite answer.
+   * A banned customer's update (a message, /start, a button, an edit) reaches nobody, opens nothing and
+   * costs the group nothing; the first one after the ban gets one polite answer, and a pressed button
+   * stops spinning. Every handler of the private chat asks this first.
    */
-  private async banned(customerId: number, languageCode: string | undefined): Promise<boolean> {
-    const state = await this.bans.screen(customerId);
+  private async screened(ctx: Context): Promise<boolean> {
+    const from = ctx.from;
+    if (!from) return false;
+    const state = await this.bans.screen(from.id);
     if (state === 'free') return false;
+    if (ctx.callbackQuery) await this.gateway.answerCallbackQuery(ctx.callbackQuery.id);
     if (state === 'tell') {
-      const language = (await this.tickets.findCustomer(customerId))?.language ?? this.i18n.pick(languageCode);
-      await this.send(customerId, this.i18n.t(language, 'ban.customer'));
+      const language = (await this.tickets.findCustomer(from.id))?.language ?? this.i18n.pick(from.language_code);
+      await this.send(from.id, this.i18n.t(language, 'ban.customer'));
     }
     return true;
   }
