@@ -5,7 +5,9 @@ import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadEnvFile } from './config/env-file';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { createRootLogger, nestLoggerFor } from './logging/logger';
+import { loadReadyAnswers } from './team/ready-answers';
 import { BotRunner } from './telegram/bot-runner.service';
+import { loadCategoryCatalog } from './tickets/category-catalog.service';
 
 /**
  * Docker sends SIGKILL 10 s after SIGTERM. The orderly shutdown fits well within that (running jobs get
@@ -24,6 +26,10 @@ async function bootstrap(): Promise<void> {
   try {
     loadEnvFile();
     config = loadConfig();
+    // The operator's catalog files too, before the database starts: a mistake in one is a line naming
+    // its place, not a stack trace after the start (the app's providers load them again, unchanged).
+    loadCategoryCatalog(config);
+    loadReadyAnswers(config);
   } catch (error) {
     if (error instanceof ConfigError) fail(`Configuration error: ${error.problems.join('; ')}. See README.md, "Configuration".`);
     fail(`Configuration error: ${(error as Error).message}`);

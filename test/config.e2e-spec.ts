@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BotApiEmulator } from '../src/sandbox/emulator';
@@ -7,15 +7,31 @@ import { createTestDatabase } from './support/database';
 
 const root = join(__dirname, '..');
 
-/** Runs src/main.ts in a clean directory (no .env) with exactly the given environment. */
-function runMain(env: Record<string, string>) {
+/** Runs src/main.ts in a clean directory (no .env, only `files`) with exactly the given environment. */
+function runMain(env: Record<string, string>, files: Record<string, string> = {}) {
   const cwd = mkdtempSync(join(tmpdir(), 'helpdesk-config-'));
-  return spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(root, 'src/main.ts')], {
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, name), text);
+  const result = spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(root, 'src/main.ts')], {
     cwd,
     env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(root, 'tsconfig.json'), CATEGORIES_FILE: join(root, 'catalog/categories.json'), ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
+  return { ...result, cwd };
+}
+
+/**
+ * A valid environment without DATABASE_URL: the embedded PostgreSQL would start in the run's directory
+ * (data/postgres), so its absence shows that the start stopped before the database.
+ */
+const startable = { BOT_TOKEN: '123:abc', SUPPORT_CHAT_ID: '-1001234567890', TELEGRAM_API_ROOT: 'http://127.0.0.1:9', PORT: '0' };
+
+function expectOneLineBeforeTheDatabase(result: ReturnType<typeof runMain>, line: RegExp) {
+  expect(result.status).toBe(1);
+  expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(line)]);
+  // Nothing else: no stack trace, no log of a start.
+  expect(result.stdout).toBe('');
+  expect(existsSync(join(result.cwd, 'data'))).toBe(false);
 }
 
 describe('configuration at startup', () => {
@@ -32,6 +48,19 @@ describe('configuration at startup', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('BOT_TOKEN does not look like a bot token');
     expect(result.stderr).toContain('SUPPORT_CHAT_ID must be a supergroup id');
+  });
+
+  it('stops with one line naming the place, before the database starts, when the category catalog is broken', () => {
+    const result = runMain({ ...startable, CATEGORIES_FILE: 'categories.json' }, { 'categories.json': '{ "categories": [ { "id": "Bad Id" } ] }' });
+    expectOneLineBeforeTheDatabase(result, /^Configuration error: .*categories\.json: categories\[0\] needs an "id" of 1-24 characters/);
+  });
+
+  it('stops the same way when the ready answers file is broken', () => {
+    const result = runMain(
+      { ...startable, READY_ANSWERS_FILE: 'answers.md' },
+      { 'answers.md': '# Ready answers\n\n## hello\n### en\nHello!\n### de\nHallo!\n' },
+    );
+    expectOneLineBeforeTheDatabase(result, /^Configuration error: .*answers\.md:6: unknown language "de" \(use ru, en\)$/);
   });
 
   it('stops with a clear line when Telegram rejects the token', async () => {

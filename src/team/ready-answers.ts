@@ -77,13 +77,22 @@ export function fillAnswer(text: string, vars: { name: string; ticket: number })
   return text.replace(/\{(name|ticket)\}/g, (_, key: 'name' | 'ticket') => String(vars[key]));
 }
 
+/**
+ * Reads and checks READY_ANSWERS_FILE (none there: no answers), or throws a ReadyAnswersError naming the
+ * place. main.ts calls it before anything starts, as it does for the categories.
+ */
+export function loadReadyAnswers(config: Pick<AppConfig, 'readyAnswersFile'>): ReadyAnswer[] {
+  const file = config.readyAnswersFile;
+  return existsSync(file) ? parseReadyAnswers(readFileSync(file, 'utf8'), file) : [];
+}
+
 /** The ready answers, loaded once from READY_ANSWERS_FILE; a broken file stops the start. */
 @Injectable()
 export class ReadyAnswers {
   readonly answers: ReadyAnswer[];
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.answers = existsSync(config.readyAnswersFile) ? parseReadyAnswers(readFileSync(config.readyAnswersFile, 'utf8'), config.readyAnswersFile) : [];
+    this.answers = loadReadyAnswers(config);
   }
 
   find(name: string): ReadyAnswer | undefined {

@@ -75,6 +75,21 @@ export function parseCatalog(json: string, file: string): CatalogEntry[] {
   }
 }
 
+/**
+ * Reads and checks CATEGORIES_FILE against the configuration, or throws a CatalogError naming the
+ * problem. main.ts calls it before anything starts, so a broken file is one line for the operator.
+ */
+export function loadCategoryCatalog(config: Pick<AppConfig, 'categoriesFile' | 'supportChatIds'>): { categories: CatalogEntry[]; groupLabels: Map<number, string> } {
+  const json = readFileSync(config.categoriesFile, 'utf8');
+  const categories = parseCatalog(json, config.categoriesFile);
+  const groupLabels = parseGroupLabels(json, config.categoriesFile);
+  for (const category of categories) {
+    if (category.group !== undefined && !config.supportChatIds.includes(category.group))
+      throw new CatalogError(`${config.categoriesFile}: the category "${category.id}" names the group ${category.group}, which SUPPORT_CHAT_ID does not list`);
+  }
+  return { categories, groupLabels };
+}
+
 /** The category tree customers choose from, loaded once from CATEGORIES_FILE. */
 @Injectable()
 export class CategoryCatalog {
@@ -82,13 +97,7 @@ export class CategoryCatalog {
   private readonly groupLabels: Map<number, string>;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const json = readFileSync(config.categoriesFile, 'utf8');
-    this.categories = parseCatalog(json, config.categoriesFile);
-    this.groupLabels = parseGroupLabels(json, config.categoriesFile);
-    for (const category of this.categories) {
-      if (category.group !== undefined && !config.supportChatIds.includes(category.group))
-        throw new CatalogError(`${config.categoriesFile}: the category "${category.id}" names the group ${category.group}, which SUPPORT_CHAT_ID does not list`);
-    }
+    ({ categories: this.categories, groupLabels: this.groupLabels } = loadCategoryCatalog(config));
   }
 
   /** The label the catalog gives a support group, if any (shown on its ticket cards). */
