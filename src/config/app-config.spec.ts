@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from './app-config';
 
 const valid = { BOT_TOKEN: '123:abc', SUPPORT_CHAT_ID: '-1001234567890' };
@@ -63,5 +64,44 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, UPDATE_RETENTION: '2h' })).toThrow(/UPDATE_RETENTION must be a duration of at least 1d/);
     expect(() => loadConfig({ ...valid, TICKET_RETENTION: 'never' })).toThrow(/TICKET_RETENTION must be a duration of at least 1h/);
     expect(() => loadConfig({ ...valid, READY_MAX_BACKLOG: '-1' })).toThrow(/READY_MAX_BACKLOG must be a whole number/);
+  });
+
+  describe('the team', () => {
+    it("by default: the group's administrators act as agents, the first-response reminder after 30 minutes, at most 5 tickets an hour", () => {
+      const config = loadConfig(valid);
+      expect(config.agentIds).toBeNull();
+      expect(config.agentsRefreshMs).toBe(5 * 60_000);
+      expect(config.slaFirstResponseMs).toBe(30 * 60_000);
+      expect(config.maxTicketsPerHour).toBe(5);
+      expect(config.readyAnswersFile).toBe(join(dirname(config.categoriesFile), 'answers.md'));
+    });
+
+    it('AGENT_IDS: exactly the listed user ids, comma-separated, spaces allowed', () => {
+      expect(loadConfig({ ...valid, AGENT_IDS: '42' }).agentIds).toEqual([42]);
+      expect(loadConfig({ ...valid, AGENT_IDS: ' 111, 222 ,333 ' }).agentIds).toEqual([111, 222, 333]);
+      expect(loadConfig({ ...valid, AGENT_IDS: '' }).agentIds).toBeNull();
+    });
+
+    it('AGENT_IDS: refuses anything but user ids, naming the value', () => {
+      expect(() => loadConfig({ ...valid, AGENT_IDS: '111,bob' })).toThrow(/AGENT_IDS must be a comma-separated list of Telegram user ids, got "111,bob"/);
+      expect(() => loadConfig({ ...valid, AGENT_IDS: '-1001234567890' })).toThrow(/AGENT_IDS must be/);
+      expect(() => loadConfig({ ...valid, AGENT_IDS: ',' })).toThrow(/AGENT_IDS must be/);
+      expect(() => loadConfig({ ...valid, AGENT_IDS: '1.5' })).toThrow(/AGENT_IDS must be/);
+    });
+
+    it('SLA_FIRST_RESPONSE: a duration, or off (any case) for no reminder', () => {
+      expect(loadConfig({ ...valid, SLA_FIRST_RESPONSE: '2h' }).slaFirstResponseMs).toBe(2 * 3_600_000);
+      expect(loadConfig({ ...valid, SLA_FIRST_RESPONSE: 'off' }).slaFirstResponseMs).toBe(0);
+      expect(loadConfig({ ...valid, SLA_FIRST_RESPONSE: 'OFF' }).slaFirstResponseMs).toBe(0);
+      expect(() => loadConfig({ ...valid, SLA_FIRST_RESPONSE: 'never' })).toThrow(/SLA_FIRST_RESPONSE must be a duration like 30m or 2h, or "off", got "never"/);
+      expect(() => loadConfig({ ...valid, SLA_FIRST_RESPONSE: '500ms' })).toThrow(/SLA_FIRST_RESPONSE must be/);
+    });
+
+    it('MAX_TICKETS_PER_HOUR: a whole number, 0 for no limit', () => {
+      expect(loadConfig({ ...valid, MAX_TICKETS_PER_HOUR: '2' }).maxTicketsPerHour).toBe(2);
+      expect(loadConfig({ ...valid, MAX_TICKETS_PER_HOUR: '0' }).maxTicketsPerHour).toBe(0);
+      expect(() => loadConfig({ ...valid, MAX_TICKETS_PER_HOUR: '-1' })).toThrow(/MAX_TICKETS_PER_HOUR must be a whole number \(0: no limit\)/);
+      expect(() => loadConfig({ ...valid, MAX_TICKETS_PER_HOUR: '2.5' })).toThrow(/MAX_TICKETS_PER_HOUR must be/);
+    });
   });
 });
