@@ -1,3 +1,4 @@
+import { BotApiEmulator } from '../src/sandbox/emulator';
 import type { TgMessage, TgUser } from '../src/sandbox/emulator';
 import { SlaService } from '../src/team/sla.service';
 import { TestDesk, ackFor, botMessages, chooseCategory, click, handled, sleep, startDesk } from './support/test-desk';
@@ -307,5 +308,48 @@ describe('team tools', () => {
       expect(rows.map((r) => r.text)).toEqual(['written before the topic', 'and now the rest']);
       expect(await draftOf(user.id)).toEqual([]);
     });
+  });
+});
+
+describe('team tools with AGENT_IDS', () => {
+  let emu: BotApiEmulator;
+  let desk: TestDesk;
+  let listed: TgUser;
+  let unlisted: TgUser;
+
+  beforeAll(async () => {
+    // The agents exist before the app starts, so that AGENT_IDS can name them.
+    emu = new BotApiEmulator();
+    await emu.start();
+    listed = emu.createAgent({ first_name: 'Listed', admin: false });
+    unlisted = emu.createAgent({ first_name: 'Unlisted', admin: true });
+    desk = await startDesk({ emu, env: { AGENT_IDS: String(listed.id) } });
+  });
+  afterAll(async () => {
+    await desk?.close();
+    await emu?.stop();
+  });
+
+  it("delivers only the listed users' answers: an administrator not listed is kept in the group and told once, and their commands do nothing", async () => {
+    const user = emu.createUser({ first_name: 'Asker', language_code: 'en' });
+    await chooseCategory(emu, user);
+    emu.userSendText(user.id, 'who answers me?');
+    const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(' · who answers me?')), { what: 'the topic' });
+    const threadId = topic.message_thread_id;
+    const ticketId = Number(/^#(\d+)/.exec(topic.name)![1]);
+    const fromBot = (pattern: RegExp) => topicMessages(emu, threadId).filter((m) => m.from?.id === emu.botUser.id && pattern.test(m.text ?? ''));
+
+    emu.agentSend(unlisted.id, { threadId, text: 'from the unlisted administrator' });
+    await emu.waitFor(() => fromBot(/Unlisted, you are not on the support team/)[0], { what: 'the note to the unlisted administrator' });
+    emu.agentSend(unlisted.id, { threadId, text: '/close' });
+    emu.agentSend(listed.id, { threadId, text: 'from the listed member' });
+    await emu.waitFor(() => botMessages(emu, user.id).find((m) => m.text === 'from the listed member'), { what: "the listed member's answer" });
+
+    expect(botMessages(emu, user.id).find((m) => m.text === 'from the unlisted administrator')).toBeUndefined();
+    expect(fromBot(/you are not on the support team/)).toHaveLength(1);
+    const [row] = await desk.sql<{ status: string }>('SELECT status FROM tickets WHERE id = $1', [ticketId]);
+    expect(row.status).toBe('open');
+    // AGENT_IDS is the whole list: the group's administrators are never fetched.
+    expect(emu.callRecords('getChatAdministrators')).toEqual([]);
   });
 });
