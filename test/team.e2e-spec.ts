@@ -92,15 +92,30 @@ describe('team tools', () => {
   });
 
   describe('ownership', () => {
-    it('/take shows the assignee on the card, keeping the customer message, and /release clears it', async () => {
+    it('/take shows the assignee on the card, keeping the customer message, and /release clears it; the topic confirms each', async () => {
       const { emu } = desk;
       const { threadId } = await openTicket('en', 'my card question');
       emu.agentSend(admin.id, { threadId, text: '/take' });
       await emu.waitFor(() => /\nAssignee: Olga$/.test(card(threadId).text ?? ''), { what: 'the assignee on the card' });
+      await emu.waitFor(() => botInTopic(threadId, /^👤 Olga took this ticket\.$/)[0], { what: 'the confirmation of /take' });
       expect(copyIn(threadId, 'my card question')).toBeDefined();
       emu.agentSend(admin.id, { threadId, text: '/release' });
       await emu.waitFor(() => !/Assignee/.test(card(threadId).text ?? ''), { what: 'the assignee gone from the card' });
+      await emu.waitFor(() => botInTopic(threadId, /^👤 Olga released this ticket\.$/)[0], { what: 'the confirmation of /release' });
       expect(copyIn(threadId, 'my card question')).toBeDefined();
+    });
+
+    it("/take from an anonymous administrator assigns nobody and says how to take the ticket", async () => {
+      const { emu } = desk;
+      const { threadId, ticketId } = await openTicket();
+      emu.anonymousAdminSend({ threadId, text: '/take' });
+      await emu.waitFor(() => botInTopic(threadId, /You are writing as the group \(anonymously\), so \/take cannot assign the ticket to you/)[0], { what: 'the hint' });
+      emu.agentSend(admin.id, { threadId, text: '/release' });
+      await emu.waitFor(() => botInTopic(threadId, /Nobody has taken this ticket/)[0], { what: 'the answer to /release' });
+      const [row] = await desk.sql<{ assignee_id: string | null }>('SELECT assignee_id FROM tickets WHERE id = $1', [ticketId]);
+      expect(row.assignee_id).toBeNull();
+      expect(card(threadId).text).not.toMatch(/Assignee/);
+      expect(botInTopic(threadId, /took this ticket/)).toEqual([]);
     });
 
     it("/take as a reply to another agent's message gives the ticket to that agent, who is mentioned when the customer writes", async () => {

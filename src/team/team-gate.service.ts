@@ -38,10 +38,6 @@ export class TeamGate {
     return to !== undefined && to.toLowerCase() !== (botUsername ?? '').toLowerCase();
   }
 
-  /**
-   * The agent who wrote the message, or null when the writer is not on the team: then nothing they
-   * wrote reaches the customer, and the topic tells them so once.
-   */
   /** The sender is of the team (an agent, or an administrator writing as the group): for desk-wide commands. */
   async isTeam(message: Message): Promise<boolean> {
     const groupId = message.chat.id;
@@ -49,6 +45,10 @@ export class TeamGate {
     return this.agents.isAgent(groupId, message.from!.id);
   }
 
+  /**
+   * The agent who wrote the message, or null when the writer is not on the team: then nothing they
+   * wrote reaches the customer, and the topic tells them so once.
+   */
   async agentOf(groupId: number, message: Message, threadId: number): Promise<Agent | null> {
     const from = message.from!;
     if ((message as { sender_chat?: { id: number } }).sender_chat?.id === groupId) {
@@ -74,7 +74,11 @@ export class TeamGate {
       this.notes.post({ groupId, threadId, replyTo: message.message_id }, key, vars);
     const topic = { groupId, threadId };
     if (TAKE.test(text)) {
-      await this.service.assign(updateId, topic, (await this.repliedAgent(groupId, message)) ?? { id: agent.id, name: agent.name }, agent.name);
+      // Written as the group, the sender is Telegram's anonymous-admin account: nobody to assign, only
+      // the agent replied to.
+      const to = (await this.repliedAgent(groupId, message)) ?? (agent.anonymous ? null : { id: agent.id, name: agent.name });
+      if (to) await this.service.assign(updateId, topic, to, agent.name);
+      else await reply('team.takeAnonymous');
       return true;
     }
     if (RELEASE.test(text)) {

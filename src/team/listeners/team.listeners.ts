@@ -10,12 +10,14 @@ import { TicketRepository } from '../../tickets/repositories/ticket.repository';
 /** Customer messages within this many seconds make one mention of the assignee, not one each. */
 const MENTION_COALESCE_S = 60;
 
-/** The owner changed: the card is edited to show it. */
+/** The owner changed: the card is edited to show it, and the topic confirms it below the command. */
 @Injectable()
 export class TicketAssignedListener {
   @OnDomainEvent('ticket.assigned')
-  async onAssigned({ ticketId }: EventMap['ticket.assigned'], tx: Tx): Promise<void> {
+  async onAssigned({ ticketId, agentId, agentName, by }: EventMap['ticket.assigned'], tx: Tx): Promise<void> {
     await tx.send('team.work', { kind: 'card', ticketId });
+    const note = agentId ? { key: 'team.taken', agent: agentName ?? by } : { key: 'team.released', agent: by };
+    await tx.send('team.work', { kind: 'note', ticketId, key: note.key, vars: { agent: note.agent } });
   }
 }
 

@@ -115,6 +115,8 @@ const en = {
   'team.taken': '👤 {agent} took this ticket.',
   'team.released': '👤 {agent} released this ticket.',
   'team.notTaken': 'Nobody has taken this ticket.',
+  'team.takeAnonymous':
+    'ℹ️ You are writing as the group (anonymously), so /take cannot assign the ticket to you. Turn off “Remain anonymous” in your administrator rights, or reply /take to a message of the agent who takes it.',
   'team.mention': '🔔 {agent}, the customer wrote again.',
   'team.sla': '⏰ Ticket <a href="{link}">#{ticket}</a> has waited {waited} for a first answer. Assignee: {assignee}.',
   'team.slaNobody': 'nobody',
@@ -244,6 +246,8 @@ const ru: Record<MessageKey, string> = {
   'team.taken': '👤 {agent} взял(а) это обращение.',
   'team.released': '👤 {agent} больше не отвечает за это обращение.',
   'team.notTaken': 'Это обращение никто не взял.',
+  'team.takeAnonymous':
+    'ℹ️ Вы пишете от имени группы (анонимно), поэтому /take не может назначить обращение на вас. Отключите «Анонимность» в своих правах администратора или ответьте /take на сообщение агента, который возьмёт обращение.',
   'team.mention': '🔔 {agent}, клиент написал снова.',
   'team.sla': '⏰ Обращение <a href="{link}">#{ticket}</a> ждёт первого ответа уже {waited}. Ответственный: {assignee}.',
   'team.slaNobody': 'никто',
