@@ -54,4 +54,13 @@ describe('BanScreen', () => {
     await expect(screen.screen(9)).rejects.toThrow('ECONNREFUSED');
     expect(await screen.screen(9)).toBe('tell');
   });
+
+  it('tells from the same list whether a customer is banned without using up their one polite answer', async () => {
+    const { moderation, screen } = setup([7]);
+    expect(await screen.isListed(7)).toBe(true);
+    expect(await screen.isListed(8)).toBe(false);
+    expect(moderation.screen).not.toHaveBeenCalled();
+    expect(await screen.screen(7)).toBe('tell');
+    expect(moderation.bannedNow).toHaveBeenCalledTimes(1);
+  });
 });
