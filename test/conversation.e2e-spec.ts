@@ -1,6 +1,5 @@
-import { AutoCloseService } from '../src/auto-close/auto-close.service';
 import type { TgMessage, TgUser } from '../src/sandbox/emulator';
-import { TestDesk, ackFor, botMessages, buttons as buttonsOf, chooseCategory, handled, sleep, startDesk } from './support/test-desk';
+import { TestDesk, ackFor, botMessages, chooseCategory, handled, sleep, startDesk } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 /** Both directions of a ticket: agents answer in the topic, customers see the team. */
@@ -232,90 +231,5 @@ describe('conversation both ways', () => {
     expect(sentToCustomers).toEqual([]);
     expect(fromTeam(user.id)).toHaveLength(before);
     await handled(emu, Math.max(...updates), seqBefore);
-  });
-
-  describe('auto-close', () => {
-    const idleFor = async (ticketId: number, hours: number) => {
-      await desk.sql(`UPDATE tickets SET created_at = now() - make_interval(hours => $2), last_activity_at = now() - make_interval(hours => $2) WHERE id = $1`, [
-        ticketId,
-        hours,
-      ]);
-      await desk.sql(`UPDATE ticket_messages SET created_at = now() - make_interval(hours => $2) WHERE ticket_id = $1`, [ticketId, hours]);
-    };
-    /** A ticket the team answered: the agent spoke last. */
-    const answeredTicket = async () => {
-      const opened = await openTicket();
-      desk.emu.agentSend(agent.id, { threadId: opened.threadId, text: `answer ${seq}` });
-      await desk.emu.waitFor(() => fromTeam(opened.user.id).find((m) => m.text === `answer ${seq}`), { what: 'the answer' });
-      return opened;
-    };
-    const warningOf = (userId: number) => fromTeam(userId).find((m) => /it will be closed in/.test(m.text ?? ''));
-    const sweep = () => desk.app.get(AutoCloseService).sweep();
-
-    it('warns the customer of an answered idle ticket, then closes it', async () => {
-      const { emu } = desk;
-      const { user, threadId, ticketId } = await answeredTicket();
-      await idleFor(ticketId, 40);
-      expect(await sweep()).toEqual({ warned: 1, closed: 0 });
-      const warning = await emu.waitFor(() => warningOf(user.id), { what: 'the warning' });
-      expect(buttonsOf(warning)).toEqual([`keep:${ticketId}`]);
-      expect((await sweep()).warned).toBe(0);
-
-      await idleFor(ticketId, 49);
-      expect((await sweep()).closed).toBe(1);
-      await emu.waitFor(() => fromTeam(user.id).find((m) => /closed because there was no activity/.test(m.text ?? '')), { what: 'the customer told' });
-      await emu.waitFor(() => emu.topics().find((t) => t.message_thread_id === threadId && t.closed), { what: 'the closed topic' });
-      expect(topicMessages(emu, threadId).some((m) => /Closed automatically/.test(m.text ?? ''))).toBe(true);
-      expect((await ticketRow(ticketId)).status).toBe('closed');
-    });
-
-    it('never closes a ticket waiting for the team, however long it waits', async () => {
-      const { user, ticketId } = await openTicket();
-      await idleFor(ticketId, 500);
-      expect(await sweep()).toEqual({ warned: 0, closed: 0 });
-      expect(warningOf(user.id)).toBeUndefined();
-      expect((await ticketRow(ticketId)).status).toBe('open');
-    });
-
-    it('keeps the ticket open when the customer presses "I still need help", and says so in the topic', async () => {
-      const { emu } = desk;
-      const { user, threadId, ticketId } = await answeredTicket();
-      await idleFor(ticketId, 40);
-      await sweep();
-      const warning = await emu.waitFor(() => warningOf(user.id), { what: 'the warning' });
-      const answer = emu.userClick(user.id, warning.message_id, `keep:${ticketId}`);
-      await emu.waitFor(() => topicMessages(emu, threadId).find((m) => /still needs help/.test(m.text ?? '')), { what: 'the note in the topic' });
-      await emu.waitFor(() => (String(emu.callbackAnswer(answer)?.text ?? '').includes('stays open') ? true : undefined), { what: 'the button answered' });
-      // Past the closing time of that warning, nothing closes: the close was called off.
-      expect(await sweep()).toEqual({ warned: 0, closed: 0 });
-      expect((await ticketRow(ticketId)).status).toBe('open');
-    });
-
-    it('keeps the ticket open when the customer writes after the warning, and says so in the topic', async () => {
-      const { emu } = desk;
-      const { user, threadId, ticketId } = await answeredTicket();
-      await idleFor(ticketId, 40);
-      await sweep();
-      await emu.waitFor(() => warningOf(user.id), { what: 'the warning' });
-      emu.userSendText(user.id, 'not solved yet');
-      await emu.waitFor(() => copyIn(threadId, 'not solved yet'), { what: 'the message in the topic' });
-      await emu.waitFor(() => topicMessages(emu, threadId).find((m) => /still needs help/.test(m.text ?? '')), { what: 'the note in the topic' });
-      await idleFor(ticketId, 49);
-      // The customer spoke last: it waits for the team now, and does not close.
-      expect(await sweep()).toEqual({ warned: 0, closed: 0 });
-    });
-
-    it('warns once and closes once when two sweeps run at the same moment (two instances)', async () => {
-      const { user, ticketId } = await answeredTicket();
-      await idleFor(ticketId, 40);
-      const warned = await Promise.all([sweep(), sweep()]);
-      expect(warned.map((r) => r.warned).sort()).toEqual([0, 1]);
-      await desk.emu.waitFor(() => warningOf(user.id), { what: 'the warning' });
-      await idleFor(ticketId, 49);
-      const closed = await Promise.all([sweep(), sweep()]);
-      expect(closed.map((r) => r.closed).sort()).toEqual([0, 1]);
-      await desk.emu.waitFor(() => fromTeam(user.id).find((m) => /closed because there was no activity/.test(m.text ?? '')), { what: 'the customer told' });
-      expect(fromTeam(user.id).filter((m) => /it will be closed in/.test(m.text ?? ''))).toHaveLength(1);
-    });
   });
 });

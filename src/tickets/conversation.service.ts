@@ -75,10 +75,16 @@ export class ConversationService {
     });
   }
 
-  /** "I still need help" under the auto-close warning: the ticket stays open and the topic is told. */
-  keepOpen(updateId: number, customerId: number, ticketId: number): Promise<{ outcome: 'kept' | 'none' | 'duplicate' }> {
+  /**
+   * "I still need help" under the auto-close warning: the close is off, the ticket waits for the team
+   * again and the topic is told. `already`: open, with no warning pending (pressed twice, or answered since).
+   */
+  keepOpen(updateId: number, customerId: number, ticketId: number): Promise<{ outcome: 'kept' | 'already' | 'none' | 'duplicate' }> {
     return this.claimed(updateId, 'keep-open', async (tx) => {
-      if (!(await this.tickets.keepOpen(ticketId, customerId, tx.db))) return { outcome: 'none' as const };
+      if (!(await this.tickets.keepOpen(ticketId, customerId, tx.db))) {
+        const ticket = await this.tickets.findOfCustomer(ticketId, customerId, tx.db);
+        return { outcome: ticket?.status === 'open' ? ('already' as const) : ('none' as const) };
+      }
       await tx.publish('ticket.keptOpen', { ticketId });
       this.logger.log(`ticket #${ticketId}: the customer still needs help; the automatic close is cancelled`);
       return { outcome: 'kept' as const };

@@ -168,7 +168,7 @@ export class TicketsUpdate {
     const result = await this.conversation.keepOpen(ctx.update.update_id, from.id, Number(ctx.match[1]));
     if (result.outcome === 'duplicate') return;
     const language = (await this.tickets.findCustomer(from.id))?.language ?? this.i18n.pick(from.language_code);
-    await this.gateway.answerCallbackQuery(ctx.callbackQuery!.id, this.i18n.t(language, result.outcome === 'kept' ? 'close.kept' : 'close.alreadyClosed'));
+    await this.gateway.answerCallbackQuery(ctx.callbackQuery!.id, this.i18n.t(language, result.outcome === 'none' ? 'close.alreadyClosed' : 'close.kept'));
     const message = ctx.callbackQuery?.message;
     if (message && message.date !== 0) {
       await this.gateway

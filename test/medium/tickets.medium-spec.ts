@@ -253,7 +253,8 @@ describe('tickets against PostgreSQL', () => {
       await own?.close();
     });
 
-    it('closes only open tickets the team answered, warned and idle past the limit, each only once', async () => {
+    it('closes only open tickets the team answered, warned long enough ago and idle past the limit, each only once', async () => {
+      const notice = HOUR / 4 / 1000;
       const idle = await own.newTicket({ createdAt: ago(3 * HOUR) });
       await own.newMessage(idle, { createdAt: ago(2 * HOUR) });
       await own.newMessage(idle, { direction: 'agent', createdAt: ago(2 * HOUR - MINUTE) });
@@ -270,9 +271,16 @@ describe('tickets against PostgreSQL', () => {
       const reopened = await own.newTicket({ createdAt: ago(3 * HOUR), reopenedAt: ago(5 * MINUTE) });
       const fresh = await own.newTicket();
       const alreadyClosed = await own.newTicket({ status: 'closed', createdAt: ago(3 * HOUR), closedAt: ago(3 * HOUR) });
+      // Warned only 5 minutes ago (a sweep after a downtime): it closes once the notice has run, not at once.
+      const warnedLate = await own.newTicket({ createdAt: ago(3 * HOUR) });
+      await own.newMessage(warnedLate, { direction: 'agent', createdAt: ago(2 * HOUR) });
+      await own.sql(`UPDATE tickets SET auto_close_warned_at = now() - interval '5 minutes' WHERE id = $1`, [warnedLate.id]);
 
-      await expect(own.tickets.closeIdle(HOUR / 1000)).resolves.toEqual([idle.id]);
-      await expect(own.tickets.closeIdle(HOUR / 1000)).resolves.toEqual([]);
+      const now = new Date();
+      await expect(own.tickets.closeIdle(HOUR / 1000, notice, now)).resolves.toEqual([idle.id]);
+      await expect(own.tickets.closeIdle(HOUR / 1000, notice, now)).resolves.toEqual([]);
+      expect(await own.tickets.find(warnedLate.id)).toMatchObject({ status: 'open' });
+      await expect(own.tickets.closeIdle(HOUR / 1000, notice, new Date(now.getTime() + 11 * MINUTE))).resolves.toEqual([warnedLate.id]);
 
       expect(await own.tickets.find(idle.id)).toMatchObject({ status: 'closed', closedBy: 'auto' });
       for (const ticket of [recentMessage, reopened, fresh, waiting, unwarned]) expect(await own.tickets.find(ticket.id)).toMatchObject({ status: 'open' });

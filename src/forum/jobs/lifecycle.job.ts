@@ -137,9 +137,12 @@ export class LifecycleJob implements OnModuleInit {
     if (ticket.status !== 'open') return;
     if (!ticket.threadId) throw new JobDeferred(5, `ticket #${ticket.id} has no topic yet`);
     const occurrence = `topic:${keptOpenOccurrence(ticket)}`;
-    if (await this.notices.wasSent(ticket.id, occurrence)) return;
-    await this.notes.post(ticket.groupId, ticket.threadId, 'topic.keptOpen');
-    await persist(() => this.notices.recordSent(ticket.id, occurrence), `ticket #${ticket.id}: kept-open note`, this.logger);
+    if (!(await this.notices.wasSent(ticket.id, occurrence))) {
+      await this.notes.post(ticket.groupId, ticket.threadId, 'topic.keptOpen');
+      await persist(() => this.notices.recordSent(ticket.id, occurrence), `ticket #${ticket.id}: kept-open note`, this.logger);
+    }
+    // The customer spoke last (the button counts as speaking): the icon turns to "waiting".
+    await this.status.sync(ticket.id);
   }
 }
 

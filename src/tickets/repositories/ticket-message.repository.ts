@@ -41,9 +41,10 @@ export class TicketMessageRepository {
 
   /**
    * Inserts messages of a ticket; a message already recorded (same chat and id) is left as it is. The
-   * ticket's last activity moves to now, and its last speaker to the side of the last message. Returns
-   * how many messages that side wrote to the ticket in the last minute, these included (a flood shows;
-   * counted in the same statement, no extra round trip).
+   * ticket's last activity moves to now, its last speaker to the side of the last message, and a pending
+   * auto-close warning is void (someone spoke after it). Returns how many messages that side wrote to
+   * the ticket in the last minute, these included (a flood shows; counted in the same statement, no
+   * extra round trip).
    */
   async insert(ticketId: number, messages: NewTicketMessage[], db: EntityManager = this.dataSource.manager): Promise<number> {
     if (!messages.length) return 0;
@@ -64,7 +65,7 @@ export class TicketMessageRepository {
       team_signed: m.teamSigned ?? false,
     }));
     const [result] = (await db.query(
-      `WITH touched AS (UPDATE tickets SET last_activity_at = now(), last_speaker = $2 WHERE id = $1 RETURNING id),
+      `WITH touched AS (UPDATE tickets SET last_activity_at = now(), last_speaker = $2, auto_close_warned_at = NULL WHERE id = $1 RETURNING id),
             written AS (
               INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, media_group_id, reply_to_message_id, entities, author_name, team_signed)
               SELECT $1, $2, m.chat_id, m.message_id, m.kind, m.text, m.media_group_id, m.reply_to_message_id, m.entities, m.author_name, m.team_signed

@@ -10,6 +10,11 @@ export const LOW_RATING = 2;
 
 /** The time of a ticket's last sign of life: its last message, its reopening, or its opening (kept on the row). */
 const LAST_ACTIVITY = `t.last_activity_at`;
+/**
+ * The customer was warned of the automatic close since the ticket's last activity. Activity also clears
+ * the mark (the sweep's clock is not the database's); the comparison voids marks older than that rule.
+ */
+const WARNING_PENDING = `t.auto_close_warned_at >= ${LAST_ACTIVITY}`;
 
 /** An open ticket waiting for the team, with the time its customer has waited since the team last spoke. */
 export interface WaitingTicket {
@@ -133,7 +138,8 @@ export class TicketRepository {
   async reopen(id: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
     const reopened = await returning(
       db,
-      `UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL, reopened_at = now(), last_activity_at = now(), updated_at = now()
+      `UPDATE tickets SET status = 'open', closed_at = NULL, closed_by = NULL, reopened_at = now(), last_activity_at = now(),
+              auto_close_warned_at = NULL, updated_at = now()
         WHERE id = $1 AND status = 'closed' RETURNING id`,
       [id],
     );
@@ -141,46 +147,56 @@ export class TicketRepository {
   }
 
   /**
-   * Closes every open ticket the team answered last that has been idle for longer than `afterSeconds`
-   * and whose customer was warned; returns their ids. A ticket waiting for the team never closes by
-   * itself. Conditional: each closes once, whichever instance sweeps.
+   * Closes every open ticket the team answered last that has been idle for `afterSeconds` at `now` and
+   * whose customer was warned since its last activity, at least `noticeSeconds` before `now` (after a
+   * downtime the close does not follow the warning at once); returns their ids. A ticket waiting for the
+   * team never closes by itself. Conditional: each closes once, whichever instance sweeps. `now` is the
+   * sweep's clock, not the database's, so tests move it instead of backdating rows.
    */
-  async closeIdle(afterSeconds: number, db: EntityManager = this.dataSource.manager): Promise<number[]> {
+  async closeIdle(afterSeconds: number, noticeSeconds: number, now: Date, db: EntityManager = this.dataSource.manager): Promise<number[]> {
     const rows = await returning<{ id: string }>(
       db,
-      `UPDATE tickets t SET status = 'closed', closed_at = now(), closed_by = 'auto', updated_at = now()
-        WHERE t.status = 'open' AND t.last_speaker = 'agent' AND ${LAST_ACTIVITY} < now() - make_interval(secs => $1)
-          AND t.auto_close_warned_at >= ${LAST_ACTIVITY}
+      `UPDATE tickets t SET status = 'closed', closed_at = $3, closed_by = 'auto', updated_at = now()
+        WHERE t.status = 'open' AND t.last_speaker = 'agent' AND ${LAST_ACTIVITY} <= $3::timestamptz - make_interval(secs => $1)
+          AND ${WARNING_PENDING} AND t.auto_close_warned_at <= $3::timestamptz - make_interval(secs => $2)
         RETURNING t.id`,
-      [afterSeconds],
+      [afterSeconds, noticeSeconds, now],
     );
     return rows.map((row) => Number(row.id));
   }
 
   /**
-   * Claims the idle-close warning of every open ticket the team answered last, idle for longer than
-   * `warnAtSeconds` and not yet warned since its last activity; `afterSeconds` is when it will close.
+   * Claims, at `now`, the idle-close warning of every open ticket the team answered last, idle for
+   * `warnAtSeconds` and not warned since its last activity. It closes `afterSeconds` after that activity,
+   * but never sooner than `noticeSeconds` after the warning (see closeIdle): the time left says so.
    */
-  async claimIdleWarnings(warnAtSeconds: number, afterSeconds: number): Promise<IdleWarning[]> {
+  async claimIdleWarnings(warnAtSeconds: number, afterSeconds: number, noticeSeconds: number, now: Date): Promise<IdleWarning[]> {
     const rows = await returning<{ id: string; customer_id: string; language: Language; left_s: number }>(
       this.dataSource.manager,
-      `UPDATE tickets t SET auto_close_warned_at = now()
-        WHERE t.status = 'open' AND t.last_speaker = 'agent' AND ${LAST_ACTIVITY} < now() - make_interval(secs => $1)
-          AND (t.auto_close_warned_at IS NULL OR t.auto_close_warned_at < ${LAST_ACTIVITY})
-        RETURNING t.id, t.customer_id, t.language, $2 - EXTRACT(EPOCH FROM (now() - ${LAST_ACTIVITY})) AS left_s`,
-      [warnAtSeconds, afterSeconds],
+      `UPDATE tickets t SET auto_close_warned_at = $4
+        WHERE t.status = 'open' AND t.last_speaker = 'agent' AND ${LAST_ACTIVITY} <= $4::timestamptz - make_interval(secs => $1)
+          AND NOT COALESCE(${WARNING_PENDING}, false)
+        RETURNING t.id, t.customer_id, t.language, GREATEST($2 - EXTRACT(EPOCH FROM ($4::timestamptz - ${LAST_ACTIVITY})), $3) AS left_s`,
+      [warnAtSeconds, afterSeconds, noticeSeconds, now],
     );
     return rows.map((r) => ({ ticketId: Number(r.id), customerId: Number(r.customer_id), language: r.language, leftSeconds: Number(r.left_s) }));
   }
 
+  /** The warning claimed at `warnedAt` did not reach the customer: no close follows it, the next sweep warns again. */
+  async withdrawIdleWarning(ticketId: number, warnedAt: Date): Promise<void> {
+    await this.dataSource.query(`UPDATE tickets SET auto_close_warned_at = NULL WHERE id = $1 AND auto_close_warned_at = $2`, [ticketId, warnedAt]);
+  }
+
   /**
-   * The customer pressed "I still need help" on the warning: the ticket counts as active again (no close
-   * until it has been idle, answered and warned anew). False when it is not their open ticket any more.
+   * The customer pressed "I still need help" on a pending warning: the close is off, and the ticket
+   * waits for the team again (the customer spoke last: /open lists it, its icon says "waiting"). False
+   * when no warning is pending on their open ticket (pressed twice, or the team answered since).
    */
   async keepOpen(ticketId: number, customerId: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
     const rows = await returning(
       db,
-      `UPDATE tickets SET last_activity_at = now(), updated_at = now() WHERE id = $1 AND customer_id = $2 AND status = 'open' RETURNING id`,
+      `UPDATE tickets t SET last_speaker = 'customer', last_activity_at = now(), auto_close_warned_at = NULL, updated_at = now()
+        WHERE t.id = $1 AND t.customer_id = $2 AND t.status = 'open' AND ${WARNING_PENDING} RETURNING t.id`,
       [ticketId, customerId],
     );
     return rows.length > 0;
@@ -188,8 +204,8 @@ export class TicketRepository {
 
   /**
    * Open tickets waiting for the team (the customer spoke last), the longest-waiting first: waiting
-   * since the first customer message after the team's latest answer (or the opening). One page, and the
-   * total.
+   * since the first customer message after the team's latest answer (else "I still need help", or the
+   * opening). One page, and the total.
    */
   async waiting(limit: number, offset: number, groupId?: number): Promise<{ total: number; tickets: WaitingTicket[] }> {
     const rows: { id: string; thread_id: number | null; title: string | null; category: string; subcategory: string | null; waiting_since: Date; total: string }[] =
@@ -199,7 +215,7 @@ export class TicketRepository {
                   COALESCE((SELECT min(m.created_at) FROM ticket_messages m
                              WHERE m.ticket_id = t.id AND m.direction = 'customer'
                                AND m.id > COALESCE((SELECT max(a.id) FROM ticket_messages a WHERE a.ticket_id = t.id AND a.direction = 'agent'), 0)),
-                           t.reopened_at, t.created_at) AS waiting_since
+                           CASE WHEN t.last_speaker = 'customer' THEN t.last_activity_at END, t.reopened_at, t.created_at) AS waiting_since
              FROM tickets t WHERE t.status = 'open' AND t.last_speaker IS DISTINCT FROM 'agent' AND ($3::bigint IS NULL OR t.group_id = $3))
          SELECT *, count(*) OVER () AS total FROM waiting ORDER BY waiting_since, id LIMIT $1 OFFSET $2`,
         [limit, offset, groupId ?? null],
@@ -216,7 +232,7 @@ export class TicketRepository {
 
   /** The team answered other than by a message in the topic (a ready answer): the agent spoke last. */
   async markTeamAnswered(ticketId: number, db: EntityManager = this.dataSource.manager): Promise<void> {
-    await db.query(`UPDATE tickets SET last_speaker = 'agent', last_activity_at = now() WHERE id = $1`, [ticketId]);
+    await db.query(`UPDATE tickets SET last_speaker = 'agent', last_activity_at = now(), auto_close_warned_at = NULL WHERE id = $1`, [ticketId]);
   }
 
   /** The customer's rating of their closed ticket; false when it is not theirs, not closed, or already rated. */
