@@ -103,7 +103,10 @@ export class TeamWorkJob implements OnModuleInit {
       // No topic yet (the group is far behind): a reminder without a link would send agents nowhere.
       this.logger.warn(`ticket #${ticket.id}: first-response reminder without a topic`);
     }
-    const waited = formatWindow(Date.now() - new Date(ticket.createdAt).getTime(), this.config.supportLanguage);
+    // Waited until the sweep that claimed the reminder (its clock is recorded on the ticket), not until
+    // this job happens to run.
+    const remindedAt = ticket.slaRemindedAt ? new Date(ticket.slaRemindedAt).getTime() : Date.now();
+    const waited = formatWindow(remindedAt - new Date(ticket.createdAt).getTime(), this.config.supportLanguage);
     const assignee = ticket.assigneeName ?? this.notes.text('team.slaNobody');
     await this.notes.post({ groupId: ticket.groupId, ticketId: ticket.id }, 'team.sla', {
       ticket: ticket.id,
