@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { MessageEntity } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { persist } from '../../database/persist';
-import { formatWindow } from '../../forum/jobs/lifecycle.job';
+import { formatWaited } from '../../forum/desk-commands.service';
 import { TopicStatusService } from '../../forum/topic-status.service';
 import { JobQueue, TeamWork } from '../../jobs/job-queue';
 import { FormattedText, joinFormatted } from '../../telegram/formatted-text';
@@ -104,9 +104,9 @@ export class TeamWorkJob implements OnModuleInit {
       this.logger.warn(`ticket #${ticket.id}: first-response reminder without a topic`);
     }
     // Waited until the sweep that claimed the reminder (its clock is recorded on the ticket), not until
-    // this job happens to run.
+    // this job happens to run; to the minute, as /open says it (a window's whole hours would make 31 min "1 h").
     const remindedAt = ticket.slaRemindedAt ? new Date(ticket.slaRemindedAt).getTime() : Date.now();
-    const waited = formatWindow(remindedAt - new Date(ticket.createdAt).getTime(), this.config.supportLanguage);
+    const waited = formatWaited(remindedAt - new Date(ticket.createdAt).getTime(), this.config.supportLanguage);
     const assignee = ticket.assigneeName ?? this.notes.text('team.slaNobody');
     await this.notes.post({ groupId: ticket.groupId, ticketId: ticket.id }, 'team.sla', {
       ticket: ticket.id,
