@@ -1,5 +1,7 @@
 import type { TgMessage, TgUser, TopicInfo } from '../src/sandbox/emulator';
+import { TOPIC_ICON_STICKERS } from '../src/sandbox/emulator/methods/topics';
 import { ChatRequest, defaultResponder, FakeOpenAI, fakeTitle } from '../src/sandbox/fake-openai';
+import { SlaService } from '../src/team/sla.service';
 import { TestDesk, ackFor, botMessages, buttons, chooseCategory, sleep, startDesk } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
@@ -42,6 +44,16 @@ async function open(desk: TestDesk, name: string, text: string, opts: Parameters
   const ticketId = ackNumber(ack);
   return { user, ticketId, ack, topic: () => emu.topics().find((t) => t.name.startsWith(`#${ticketId} `)) };
 }
+
+const iconOf = (emoji: string) => TOPIC_ICON_STICKERS.find((s) => s.emoji.replace(/\uFE0F/g, '') === emoji)!.custom_emoji_id;
+
+/** The answers the bot sent itself that the ticket's record holds (not copies of topic messages). */
+const sentAnswers = (desk: TestDesk, ticketId: number) =>
+  desk.sql<{ direction: string; via: string; chat_id: string; message_id: number; author_name: string | null; text: string; delivered: boolean }>(
+    `SELECT direction, via, chat_id, message_id, author_name, text, copied_at IS NOT NULL AS delivered FROM ticket_messages
+      WHERE ticket_id = $1 AND via <> 'chat' ORDER BY id`,
+    [ticketId],
+  );
 
 function copiesIn(desk: TestDesk, threadId: number): string[] {
   return topicMessages(desk.emu, threadId)
@@ -214,6 +226,40 @@ describe('AI titles and drafts (AI_ANSWER_MODE=draft)', () => {
     expect(row).toEqual({ ai_answer_state: 'sent', ai_answer_decided_by: 'Alice' });
   });
 
+  it('a sent draft is the team answering: the ticket is answered, its icon says so, and the answer is in its record, delivered once', async () => {
+    const { emu } = desk;
+    const agent = emu.createAgent({ first_name: 'Dora', admin: true });
+    const t = await open(desk, 'Answered', 'When does a refund reach my card?', { category: 'payments', subcategory: 'refund' });
+    const topic = await emu.waitFor(t.topic, { what: 'the topic' });
+    const thread = topic.message_thread_id;
+    const draft = await emu.waitFor(() => topicMessages(emu, thread).find((m) => buttons(m).length > 0), { what: 'the draft', timeoutMs: 10_000 });
+    const status = async () => (await desk.sql<{ last_speaker: string }>('SELECT last_speaker FROM tickets WHERE id = $1', [t.ticketId]))[0].last_speaker;
+    expect(await status()).toBe('customer');
+    expect(emu.topics().find((x) => x.message_thread_id === thread)!.icon_custom_emoji_id).toBe(iconOf('❗'));
+
+    const click = emu.userClick(agent.id, draft.message_id, `ai:send:${t.ticketId}`);
+    await emu.waitFor(() => (emu.callbackAnswer(click) ? true : undefined), { what: 'the click answered' });
+    expect(emu.callbackAnswer(click)?.text).toBe('Sent to the customer.');
+    const delivered = botMessages(emu, t.user.id).filter((m) => /Support team/.test(m.text ?? ''));
+    expect(delivered).toHaveLength(1);
+    // Answered: off /open, due to close itself when the customer is silent, and the icon changed with it.
+    expect(await status()).toBe('agent');
+    await emu.waitFor(() => (emu.topics().find((x) => x.message_thread_id === thread)!.icon_custom_emoji_id === iconOf('💬') ? true : undefined), {
+      what: 'the answered icon',
+    });
+    const answer = /\n\n([\s\S]*?)\n\nSend it/.exec(draft.text ?? '')![1];
+    expect(await sentAnswers(desk, t.ticketId)).toEqual([
+      { direction: 'agent', via: 'ai-draft', chat_id: String(t.user.id), message_id: delivered[0].message_id, author_name: 'Dora', text: answer, delivered: true },
+    ]);
+    // The team has answered: no first-response reminder, however late.
+    expect(await desk.app.get(SlaService).sweep(new Date(Date.now() + 60 * 60_000))).not.toContain(t.ticketId);
+
+    // The agent's next message is delivered by the delivery job, which finds the draft's row already delivered.
+    emu.agentSend(agent.id, { threadId: thread, text: 'Anything else I can do?' });
+    await emu.waitFor(() => botMessages(emu, t.user.id).find((m) => m.text === 'Anything else I can do?'), { what: 'the next answer' });
+    expect(botMessages(emu, t.user.id).filter((m) => /Support team/.test(m.text ?? ''))).toHaveLength(1);
+  });
+
   it('a group member who is not of the team cannot send a draft', async () => {
     const { emu } = desk;
     const outsider = emu.createAgent({ first_name: 'Mallory', admin: false });
@@ -279,6 +325,22 @@ describe('AI automatic answers (AI_ANSWER_MODE=auto)', () => {
     expect(mirror.text).toContain(answer.text!.split('\n\n')[1]);
     await sleep(300);
     expect(autoAnswers(t.user.id)).toHaveLength(1);
+  });
+
+  it('keeps an automatic answer in the record as the bot’s own: the ticket still waits for the team, and the reminder still comes', async () => {
+    const { emu } = desk;
+    const t = await open(desk, 'Still waiting', 'I was charged twice for order 5120', { category: 'payments', subcategory: 'double' });
+    const answer = await emu.waitFor(() => autoAnswers(t.user.id)[0], { what: 'the automatic answer', timeoutMs: 10_000 });
+    const recorded = await until(async () => {
+      const rows = await sentAnswers(desk, t.ticketId);
+      return rows.length ? rows : undefined;
+    }, 'the answer recorded');
+    expect(recorded).toEqual([
+      { direction: 'agent', via: 'ai-auto', chat_id: String(t.user.id), message_id: answer.message_id, author_name: null, text: answer.text!.split('\n\n')[1], delivered: true },
+    ]);
+    const [row] = await desk.sql<{ last_speaker: string }>('SELECT last_speaker FROM tickets WHERE id = $1', [t.ticketId]);
+    expect(row.last_speaker).toBe('customer');
+    expect(await desk.app.get(SlaService).sweep(new Date(Date.now() + 31 * 60_000))).toContain(t.ticketId);
   });
 
   it('sends nothing when the knowledge base does not cover the question', async () => {

@@ -1,5 +1,6 @@
 import { BotApiEmulator } from '../src/sandbox/emulator';
 import type { TgMessage, TgUser } from '../src/sandbox/emulator';
+import { TOPIC_ICON_STICKERS } from '../src/sandbox/emulator/methods/topics';
 import { SlaService } from '../src/team/sla.service';
 import { TestDesk, ackFor, botMessages, chooseCategory, click, handled, sleep, startDesk } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
@@ -148,8 +149,22 @@ describe('team tools', () => {
       await sleep(500);
       expect(general()).toHaveLength(1);
       const reminder = general()[0];
-      expect(reminder.text).toMatch(/has waited .* for a first answer\. Assignee: nobody\./);
+      // Waited until the sweep's clock, 31 minutes after the ticket opened (not until the job ran).
+      expect(reminder.text).toMatch(/has waited 31 min for a first answer\. Assignee: nobody\./);
       expect(reminder.entities?.some((e) => e.type === 'text_link' && e.url?.endsWith(`/${threadId}`))).toBe(true);
+    });
+
+    it('sends no reminder for a ticket whose first answer was a ready answer, even once the customer writes again', async () => {
+      const { emu } = desk;
+      const { user, threadId, ticketId } = await openTicket();
+      emu.agentSend(admin.id, { threadId, text: '/r hello' });
+      await emu.waitFor(() => botInTopic(threadId, /Ready answer “hello” sent to the customer/)[0], { what: 'the marked copy' });
+      // Waiting for the team again, yet its first answer was given.
+      emu.userSendText(user.id, 'thanks, one more question');
+      await emu.waitFor(() => copyIn(threadId, 'thanks, one more question'), { what: 'the copy' });
+      const [row] = await desk.sql<{ last_speaker: string }>(`SELECT last_speaker FROM tickets WHERE id = $1`, [ticketId]);
+      expect(row.last_speaker).toBe('customer');
+      expect(await desk.app.get(SlaService).sweep(new Date(Date.now() + 31 * 60_000))).not.toContain(ticketId);
     });
   });
 
@@ -162,9 +177,18 @@ describe('team tools', () => {
       expect(sent.text).toBe(`Здравствуйте, ${user.first_name}! Спасибо, что написали нам. Мы разбираемся с обращением #${ticketId} и скоро ответим.`);
       const mirror = await emu.waitFor(() => botInTopic(threadId, /Ready answer “hello” sent to the customer/)[0], { what: 'the marked copy' });
       expect(mirror.text).toContain(sent.text!);
-      // The team answered: the ticket no longer waits for it.
+      // The team answered: the ticket no longer waits for it, and its topic's icon says so.
       const [row] = await desk.sql<{ last_speaker: string }>(`SELECT last_speaker FROM tickets WHERE id = $1`, [ticketId]);
       expect(row.last_speaker).toBe('agent');
+      const answered = TOPIC_ICON_STICKERS.find((s) => s.emoji.startsWith('💬'))!.custom_emoji_id;
+      await emu.waitFor(() => (emu.topics().find((t) => t.message_thread_id === threadId)?.icon_custom_emoji_id === answered ? true : undefined), {
+        what: 'the answered icon',
+      });
+      // In the ticket's record as the team's answer, by the agent, delivered (the delivery job never sends it).
+      const recorded = await desk.sql(`SELECT via, chat_id, message_id, author_name, text, copied_at IS NOT NULL AS delivered FROM ticket_messages WHERE ticket_id = $1 AND direction = 'agent'`, [
+        ticketId,
+      ]);
+      expect(recorded).toEqual([{ via: 'ready', chat_id: String(user.id), message_id: sent.message_id, author_name: 'Olga', text: sent.text, delivered: true }]);
     });
 
     it('/r alone lists the names; an unknown name answers with the closest and sends nothing', async () => {

@@ -1,5 +1,5 @@
 import type { TgUser } from '../src/sandbox/emulator';
-import { TestDesk, ackFor, botMessages, buttons, chooseCategory, startDesk } from './support/test-desk';
+import { TestDesk, ackFor, botMessages, buttons, chooseCategory, sleep, startDesk } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 /** The workflow around the conversation: who waits for the team, and the customer's rating after a close. */
@@ -14,6 +14,21 @@ describe('workflow', () => {
   afterAll(() => desk?.close());
 
   const fromBot = (chatId: number) => botMessages(desk.emu, chatId);
+  /** Waits until no lifecycle job of the ticket (close, rating notes) is left to run. */
+  async function lifecycleSettled(ticketId: number): Promise<void> {
+    const left = async () =>
+      (
+        await desk.sql<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'ticket.lifecycle' AND data->>'ticketId' = $1 AND state IN ('created', 'retry', 'active')`,
+          [String(ticketId)],
+        )
+      )[0].n;
+    const deadline = Date.now() + 10_000;
+    while ((await left()) > 0) {
+      if (Date.now() > deadline) throw new Error(`ticket #${ticketId}: lifecycle jobs still waiting`);
+      await sleep(50);
+    }
+  }
   async function openTicket(name: string, text: string) {
     const { emu } = desk;
     const user = emu.createUser({ first_name: name, language_code: 'en' });
@@ -66,11 +81,13 @@ describe('workflow', () => {
     });
   });
 
-  it('/transcript sends the whole conversation, both sides in order, media as placeholders, as a file in the topic', async () => {
+  it('/transcript sends the whole conversation, both sides in order, ready answers too, media as placeholders, as a file in the topic', async () => {
     const { emu } = desk;
     const { user, threadId, ticketId } = await openTicket('Scribe', 'my parcel is late');
     emu.agentSend(agent.id, { threadId, text: 'which parcel?' });
     await emu.waitFor(() => fromBot(user.id).find((m) => m.text === 'which parcel?'), { what: 'the answer' });
+    emu.agentSend(agent.id, { threadId, text: '/r hello' });
+    const ready = await emu.waitFor(() => fromBot(user.id).find((m) => m.text?.startsWith('Hello, Scribe!')), { what: 'the ready answer' });
     emu.userSendPhoto(user.id, { caption: 'this label' });
     await emu.waitFor(() => topicMessages(emu, threadId).find((m) => m.caption === 'this label'), { what: 'the photo in the topic' });
     emu.agentSend(agent.id, { threadId, text: '/transcript' });
@@ -79,11 +96,18 @@ describe('workflow', () => {
       { what: 'the transcript' },
     );
     expect(file.document!.file_name).toBe(`ticket-${ticketId}.txt`);
-    expect(file.caption).toBe(`📄 The conversation of ticket #${ticketId}: 3 messages.`);
+    expect(file.caption).toBe(`📄 The conversation of ticket #${ticketId}: 4 messages.`);
     const text = emu.fileContent(String(file.document!.file_id))!.bytes!.toString('utf8');
     const lines = text.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^#${ticketId} · `));
-    expect(lines.slice(-3).map((l) => l.replace(/^\[[^\]]+\] /, ''))).toEqual(['Scribe: my parcel is late', 'Olga (Support): which parcel?', 'Scribe: [photo] this label']);
+    expect(lines[1]).toBe(`Scribe · id ${user.id} · English`);
+    expect(lines[2]).toMatch(/^Opened \d{4}-\d\d-\d\d \d\d:\d\d UTC · open$/);
+    expect(lines.slice(-4).map((l) => l.replace(/^\[[^\]]+\] /, ''))).toEqual([
+      'Scribe (Customer): my parcel is late',
+      'Olga (Support): which parcel?',
+      `Olga (Support, ready answer): ${ready.text}`,
+      'Scribe (Customer): [photo] this label',
+    ]);
   });
 
   it('after a low rating asks what went wrong, and posts the answer in the topic without reopening the ticket', async () => {
@@ -127,13 +151,23 @@ describe('workflow', () => {
     const question = await emu.waitFor(() => fromBot(user.id).find((m) => /How would you rate our help/.test(m.text ?? '')), { what: 'the rating question' });
     expect(buttons(question)).toEqual([1, 2, 3, 4, 5].map((n) => `rate:${ticketId}:${n}`));
 
+    // Pressed twice before the buttons go (a double tap, or a change of mind): the first press counts.
     const answer = emu.userClick(user.id, question.message_id, `rate:${ticketId}:4`);
+    const again = emu.userClick(user.id, question.message_id, `rate:${ticketId}:2`);
     await emu.waitFor(() => topicMessages(emu, threadId).find((m) => m.text === '⭐ The customer rated this ticket 4/5: ★★★★☆'), { what: 'the rating in the topic' });
     await emu.waitFor(() => (String(emu.callbackAnswer(answer)?.text ?? '') === 'Thank you for your rating!' ? true : undefined), { what: 'the button answered' });
+    await emu.waitFor(() => (emu.callbackAnswer(again) ? true : undefined), { what: 'the second press answered' });
+    expect(emu.callbackAnswer(again)?.text).toBe('This request has already been rated.');
     const edited = await emu.waitFor(() => fromBot(user.id).find((m) => m.message_id === question.message_id && /You rated/.test(m.text ?? '')), { what: 'the question edited' });
     expect(buttons(edited)).toEqual([]);
+    expect(edited.text).toContain('★★★★☆');
     const [row] = await desk.sql<{ rating: number }>(`SELECT rating FROM tickets WHERE id = $1`, [ticketId]);
     expect(row.rating).toBe(4);
+    // Once the ticket's lifecycle jobs are done, the topic holds the one rating note.
+    await lifecycleSettled(ticketId);
+    expect(topicMessages(emu, threadId).filter((m) => /^⭐ The customer rated this ticket/.test(m.text ?? '')).map((m) => m.text)).toEqual([
+      '⭐ The customer rated this ticket 4/5: ★★★★☆',
+    ]);
     // Asked once (that question, now edited), whatever else the close sent.
     expect(fromBot(user.id).filter((m) => /How would you rate our help|You rated our help/.test(m.text ?? ''))).toHaveLength(1);
 

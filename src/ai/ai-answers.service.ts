@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AiAnswerMode, APP_CONFIG, AppConfig } from '../config/app-config';
 import { JobQueue } from '../jobs/job-queue';
+import { UnitOfWork } from '../jobs/unit-of-work';
 import { truncate } from '../telegram/html';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../telegram/telegram-error';
@@ -38,6 +39,7 @@ export class AiAnswers implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly state: AiStateRepository,
     private readonly messages: TicketMessageRepository,
+    private readonly uow: UnitOfWork,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
@@ -153,7 +155,18 @@ export class AiAnswers implements OnModuleInit {
       await this.state.unclaimSend(ticket.id, 'ready');
       throw error;
     }
-    await persist(() => this.state.recordSent(ticket.id, sentId, null), `ticket #${ticket.id}: automatic answer`, this.logger);
+    // In the ticket's record (the transcript), as the bot's own answer: the ticket still waits for the team,
+    // and the first answer and the reminder wait for an agent.
+    const answer = { via: 'ai-auto' as const, chatId: ticket.customerId, messageId: sentId, text: ticket.aiAnswer ?? '', authorName: null };
+    await persist(
+      () =>
+        this.uow.run(async (tx) => {
+          await this.state.recordSent(ticket.id, sentId, null, tx.db);
+          await this.messages.recordSentAnswer(ticket.id, answer, tx.db);
+        }),
+      `ticket #${ticket.id}: automatic answer`,
+      this.logger,
+    );
     this.logger.log(`ticket #${ticket.id}: automatic answer sent to the customer`);
   }
 

@@ -1,10 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { TopicStatusService } from '../forum/topic-status.service';
+import { UnitOfWork } from '../jobs/unit-of-work';
 import type { MessageKey } from '../telegram/i18n/messages';
 import { I18n } from '../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../telegram/telegram-error';
 import { TelegramGateway } from '../telegram/telegram.gateway';
+import { TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
+import { TicketRepository } from '../tickets/repositories/ticket.repository';
 import type { Ticket } from '../tickets/ticket.entity';
 import { AiStateRepository } from './repositories/ai-state.repository';
 import { persist } from '../database/persist';
@@ -15,7 +19,8 @@ export const AI_ACTION = /^ai:(send|discard):(\d+)$/;
 /**
  * The AI draft in a ticket's topic and the agents' decision on it: "Send to customer" or "Discard". The
  * decision is a conditional UPDATE, so two agents clicking at once get one send; the draft message then
- * shows what became of it, without its buttons.
+ * shows what became of it, without its buttons. A sent draft is the team answering, as if the agent had
+ * written it: the ticket is answered, and the answer is in its record (transcript, /stats, reminder).
  */
 @Injectable()
 export class AiDrafts {
@@ -24,6 +29,10 @@ export class AiDrafts {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly state: AiStateRepository,
+    private readonly uow: UnitOfWork,
+    private readonly tickets: TicketRepository,
+    private readonly messages: TicketMessageRepository,
+    private readonly status: TopicStatusService,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
   ) {}
@@ -63,9 +72,22 @@ export class AiDrafts {
       this.logger.warn(`ticket #${ticketId}: the AI draft could not be sent (${(error as Error).message}); the agent may try again`);
       return this.say('ai.callback.failed');
     }
-    await persist(() => this.state.recordSent(ticketId, sentId, agent), `ticket #${ticketId}: AI draft sent`, this.logger);
+    const answer = { via: 'ai-draft' as const, chatId: ticket.customerId, messageId: sentId, text: ticket.aiAnswer ?? '', authorName: agent };
+    await persist(
+      () =>
+        this.uow.run(async (tx) => {
+          await this.state.recordSent(ticketId, sentId, agent, tx.db);
+          await this.messages.recordSentAnswer(ticketId, answer, tx.db);
+          // The agent spoke last: the ticket leaves /open and may close itself when the customer is silent.
+          await this.tickets.markTeamAnswered(ticketId, tx.db);
+        }),
+      `ticket #${ticketId}: AI draft sent`,
+      this.logger,
+    );
     this.logger.log(`ticket #${ticketId}: AI draft sent to the customer by ${agent}`);
     await this.showOutcome(ticket, 'ai.draft.sent', agent);
+    // The answer is recorded whatever becomes of the icon; the next status change brings it up to date.
+    await this.status.sync(ticketId).catch((error: Error) => this.logger.warn(`ticket #${ticketId}: topic icon not updated: ${error.message}`));
     return this.say('ai.callback.sent');
   }
 

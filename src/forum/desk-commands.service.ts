@@ -2,15 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Message } from 'telegraf/types';
 import { APP_CONFIG, AppConfig, Language } from '../config/app-config';
 import { escapeHtml } from '../telegram/html';
-import { I18n } from '../telegram/i18n/i18n.service';
+import { I18n, translate } from '../telegram/i18n/i18n.service';
 import { TelegramGateway } from '../telegram/telegram.gateway';
 import { CategoryCatalog } from '../tickets/category-catalog.service';
-import { plainFromHtml } from '../telegram/formatted-text';
 import { CustomerRepository } from '../tickets/repositories/customer.repository';
 import { DeskStats, StatsRepository } from '../tickets/repositories/stats.repository';
 import { TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
-import type { TicketMessage } from '../tickets/ticket-message.entity';
 import { TicketRepository, WaitingTicket } from '../tickets/repositories/ticket.repository';
+import { transcriptText } from './transcript';
 
 /** Tickets per page of /open: one message stays short enough to read at a glance. */
 export const OPEN_PAGE_SIZE = 20;
@@ -25,10 +24,9 @@ export function topicLink(chatId: number, threadId: number): string {
 export function formatWaited(ms: number, language: Language): string {
   const minutes = Math.max(0, Math.floor(ms / 60_000));
   const [d, h, m] = [Math.floor(minutes / 1440), Math.floor((minutes % 1440) / 60), minutes % 60];
-  const unit = language === 'ru' ? { d: 'д', h: 'ч', m: 'мин' } : { d: 'd', h: 'h', m: 'min' };
-  if (d) return `${d} ${unit.d} ${h} ${unit.h}`;
-  if (h) return `${h} ${unit.h} ${m} ${unit.m}`;
-  return `${m} ${unit.m}`;
+  if (d) return translate(language, 'duration.days', { d, h });
+  if (h) return translate(language, 'duration.hours', { h, m });
+  return translate(language, 'duration.minutes', { m });
 }
 
 /** The text of one page of /open (Telegram HTML). */
@@ -57,7 +55,7 @@ export function statsText(i18n: I18n, language: Language, stats: DeskStats, days
   const t = (key: Parameters<I18n['t']>[1], vars: Record<string, string | number> = {}) => i18n.t(language, key, vars);
   const none = t('stats.none');
   const duration = (s: number | null) => (s === null ? none : formatWaited(s * 1000, language));
-  const period = language === 'ru' ? `${days} дн.` : `${days} day${days === 1 ? '' : 's'}`;
+  const period = t(days === 1 ? 'stats.period.one' : 'stats.period.other', { days });
   const busiest = stats.busiest.map((b) => `${labelOf(b.category, b.subcategory)} (${b.tickets})`).join(', ') || none;
   return [
     t('stats.title', { period }),
@@ -68,21 +66,6 @@ export function statsText(i18n: I18n, language: Language, stats: DeskStats, days
     t('stats.rating', { average: stats.ratingAverage === null ? none : stats.ratingAverage.toFixed(1), rated: stats.rated }),
     t('stats.busiest', { list: busiest }),
   ].join('\n');
-}
-
-/** One line per message of the transcript: time (UTC), who, and the text, media as a placeholder with its caption. */
-export function transcriptText(
-  header: string[],
-  messages: Pick<TicketMessage, 'direction' | 'kind' | 'text' | 'authorName' | 'createdAt'>[],
-  names: { customer: string; team: string },
-): string {
-  const lines = messages.map((m) => {
-    const at = new Date(m.createdAt).toISOString().slice(0, 16).replace('T', ' ');
-    const who = m.direction === 'customer' ? names.customer : `${m.authorName ?? names.team} (${names.team})`;
-    const media = m.kind === 'text' ? '' : `[${m.kind.replace(/_/g, ' ')}]${m.text ? ' ' : ''}`;
-    return `[${at}] ${who}: ${media}${m.text ?? ''}`;
-  });
-  return [...header, '', ...lines, ''].join('\n');
 }
 
 /** The team's desk-wide commands, answered wherever they are asked in the support group (the General topic too). */
@@ -130,14 +113,8 @@ export class DeskCommands {
     const ticket = await this.tickets.ofThread(groupId, threadId);
     if (!ticket) return this.reply(groupId, to, threadId, this.i18n.t(language, 'topic.notTicket'));
     const [messages, customer] = await Promise.all([this.messages.allOf(ticket.id), this.customers.find(ticket.customerId)]);
-    const customerName = [customer?.firstName, customer?.lastName].filter(Boolean).join(' ') || String(ticket.customerId);
-    const label = this.catalog.label(language, ticket.category, ticket.subcategory);
-    const header = [
-      `#${ticket.id} · ${label}`,
-      `${customerName}${customer?.username ? ` (@${customer.username})` : ''} · id ${ticket.customerId} · ${ticket.language}`,
-      `${new Date(ticket.createdAt).toISOString().slice(0, 16).replace('T', ' ')} UTC · ${ticket.status}`,
-    ];
-    const text = transcriptText(header, messages, { customer: customerName, team: plainFromHtml(this.i18n.t(language, 'transcript.team')) });
+    const category = this.catalog.label(language, ticket.category, ticket.subcategory);
+    const text = transcriptText(this.i18n, language, { ticket, customer, category }, messages);
     await this.gateway.call(
       'sendDocument',
       {

@@ -67,5 +67,7 @@ describe('/stats', () => {
     ]);
     const empty = { ...stats, firstAnswerMedianS: null, firstAnswerP90S: null, closeMedianS: null, ratingAverage: null, rated: 0, busiest: [] };
     expect(statsText(i18n, 'ru', empty, 1, (c) => c)).toContain('Оценка: — из 5 (оценок: 0)');
+    expect(statsText(i18n, 'en', empty, 1, (c) => c).split('\n')[0]).toBe('📊 <b>The desk, last 1 day</b>');
+    expect(statsText(i18n, 'ru', empty, 30, (c) => c).split('\n')[0]).toBe('📊 <b>Поддержка за 30 дн.</b>');
   });
 });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module';
 import { TicketCards } from '../forum/ticket-cards.service';
+import { TopicStatusService } from '../forum/topic-status.service';
 import { TelegramCoreModule } from '../telegram/telegram-core.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { AgentDirectory } from './agent-directory.service';
@@ -19,11 +20,12 @@ import { TeamUpdate } from './team.update';
  * bans. The forum imports it to screen messages in topics (TeamGate); the bans themselves are checked
  * at intake (ModerationRepository, provided by the tickets module, which owns intake). TicketCards is
  * a stateless builder over the tickets module's repositories, provided here too so this module does
- * not import the forum that imports it.
+ * not import the forum that imports it. So is TopicStatusService (its only state is the icons' ids),
+ * exported to the AI module too: a ready answer and a sent AI draft change the icon as a message does.
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule],
-  providers: [...TEAM_LISTENERS, AgentDirectory, ReadyAnswers, TeamRepository, TeamService, TeamGate, TeamNotes, TeamWorkJob, SlaService, TeamUpdate, TicketCards],
-  exports: [TeamGate, AgentDirectory],
+  providers: [...TEAM_LISTENERS, AgentDirectory, ReadyAnswers, TeamRepository, TeamService, TeamGate, TeamNotes, TeamWorkJob, SlaService, TeamUpdate, TicketCards, TopicStatusService],
+  exports: [TeamGate, AgentDirectory, TopicStatusService],
 })
 export class TeamModule {}

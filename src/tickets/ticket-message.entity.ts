@@ -5,6 +5,14 @@ import { bigintNumber } from '../database/bigint.transformer';
 export type MessageDirection = 'customer' | 'agent';
 
 /**
+ * How a row came to be: 'chat', written by a person (the customer in their chat, an agent in the
+ * topic); or an answer the bot sent to the customer itself, for an agent ('ready': a ready answer,
+ * 'ai-draft': an AI draft an agent sent) or on its own ('ai-auto': an automatic AI answer, which is
+ * not the team answering).
+ */
+export type MessageVia = 'chat' | 'ready' | 'ai-draft' | 'ai-auto';
+
+/**
  * One message of a ticket and where its copy went. A customer message with `copiedAt` null is still to
  * be copied into the topic; copies are made in `id` order, which is the customer's order.
  */
@@ -20,7 +28,10 @@ export class TicketMessage {
   @Column({ type: 'text' })
   direction: MessageDirection;
 
-  /** The chat the original message is in (the customer's private chat, or the support group). */
+  /**
+   * The chat the original message is in (the customer's private chat, or the support group). An answer
+   * the bot sent itself (`via` other than 'chat') is recorded under its message in the customer's chat.
+   */
   @Column({ name: 'chat_id', type: 'bigint', transformer: bigintNumber })
   chatId: number;
 
@@ -70,4 +81,8 @@ export class TicketMessage {
   /** Written by an anonymous administrator: delivered signed with the team's name. */
   @Column({ name: 'team_signed', type: 'boolean', default: false })
   teamSigned?: boolean;
+
+  /** A person's message, or an answer the bot sent (recorded as delivered, with no copy: see MessageVia). */
+  @Column({ type: 'text', default: 'chat' })
+  via: MessageVia;
 }

@@ -22,7 +22,7 @@ import { TicketMessageRepository } from '../../src/tickets/repositories/ticket-m
 import { TicketRepository } from '../../src/tickets/repositories/ticket.repository';
 import { TopicRepository } from '../../src/tickets/repositories/topic.repository';
 import { UpdateClaimRepository } from '../../src/tickets/repositories/update-claim.repository';
-import { MessageDirection, TicketMessage } from '../../src/tickets/ticket-message.entity';
+import { MessageDirection, MessageVia, TicketMessage } from '../../src/tickets/ticket-message.entity';
 import { ClosedBy, Ticket, TicketStatus } from '../../src/tickets/ticket.entity';
 import { TicketsService } from '../../src/tickets/tickets.service';
 import { createTestDatabase } from '../support/database';
@@ -57,7 +57,9 @@ export interface TicketOverrides {
 
 export interface MessageOverrides {
   direction?: MessageDirection;
-  /** Defaults to the customer's chat for a customer message and the support group for an agent's. */
+  /** An answer the bot sent (a ready answer, an AI answer): an agent-side row in the customer's chat. */
+  via?: MessageVia;
+  /** Defaults to the customer's chat for a customer message or an answer the bot sent, the support group for an agent's. */
   chatId?: number;
   messageId?: number;
   copyMessageId?: number | null;
@@ -169,22 +171,27 @@ export class MediumContext {
 
   /** A message of the ticket (the customer's by default). */
   async newMessage(ticket: Ticket, overrides: MessageOverrides = {}): Promise<TicketMessage> {
-    const direction = overrides.direction ?? 'customer';
+    const via = overrides.via ?? 'chat';
+    const direction = via === 'chat' ? (overrides.direction ?? 'customer') : 'agent';
     const [row] = await this.sql<{ id: string }>(
-      `INSERT INTO ticket_messages (ticket_id, direction, chat_id, message_id, kind, text, copy_message_id, copied_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::int IS NULL THEN NULL ELSE now() END, COALESCE($8::timestamptz, now())) RETURNING id`,
+      `INSERT INTO ticket_messages (ticket_id, direction, via, chat_id, message_id, kind, text, copy_message_id, copied_at, created_at)
+       VALUES ($1, $2, $9, $3, $4, $5, $6, $7, CASE WHEN $7::int IS NULL AND $9 = 'chat' THEN NULL ELSE now() END, COALESCE($8::timestamptz, now())) RETURNING id`,
       [
         ticket.id,
         direction,
-        overrides.chatId ?? (direction === 'customer' ? ticket.customerId : SUPPORT_CHAT_ID),
+        overrides.chatId ?? (direction === 'customer' || via !== 'chat' ? ticket.customerId : SUPPORT_CHAT_ID),
         overrides.messageId ?? this.messageId(),
         overrides.kind ?? 'text',
         overrides.text === undefined ? 'hello' : overrides.text,
         overrides.copyMessageId ?? null,
         overrides.createdAt ?? null,
+        via,
       ],
     );
-    // As the app does when it records a message: the ticket's last activity and last speaker move with it.
+    // An automatic AI answer leaves the ticket as it was: it still waits for the team.
+    if (via === 'ai-auto') return (await this.messages.find(Number(row.id)))!;
+    // As the app does when it records a message (or an agent sends a ready answer or an AI draft): the
+    // ticket's last activity and last speaker move with it.
     await this.sql(
       `UPDATE tickets SET last_speaker = CASE WHEN COALESCE($2::timestamptz, now()) >= last_activity_at THEN $3 ELSE last_speaker END,
                           last_activity_at = GREATEST(last_activity_at, COALESCE($2::timestamptz, now())) WHERE id = $1`,

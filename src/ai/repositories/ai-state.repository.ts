@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { hydrate, returning } from '../../database/repositories/rows';
+import { teamAnswer } from '../../tickets/repositories/ticket-message.repository';
 import { AiAnswerState, Ticket } from '../../tickets/ticket.entity';
 
-/** No agent has written in the ticket: the AI never answers after an agent did. */
-const NO_AGENT_YET = `NOT EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id AND m.direction = 'agent')`;
+/** The team has not answered the ticket (a message, a ready answer): the AI never answers after an agent did. */
+const NO_AGENT_YET = `NOT EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id AND ${teamAnswer('m')})`;
 
 /**
  * The AI columns of `tickets`: the title, and the first answer's state machine. The answer moves only
@@ -83,8 +84,8 @@ export class AiStateRepository {
   }
 
   /** sending → sent; `agent` is who sent a draft (null for an automatic answer). */
-  async recordSent(ticketId: number, messageId: number, agent: string | null): Promise<void> {
-    await this.dataSource.query(
+  async recordSent(ticketId: number, messageId: number, agent: string | null, db: EntityManager = this.dataSource.manager): Promise<void> {
+    await db.query(
       `UPDATE tickets SET ai_answer_state = 'sent', ai_answer_message_id = $2, ai_answer_decided_by = coalesce($3, ai_answer_decided_by),
               ai_answer_decided_at = now()
         WHERE id = $1 AND ai_answer_state = 'sending'`,

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { APP_CONFIG, AppConfig, Language } from '../../config/app-config';
 import { JobDeferred, JobMap, JobQueue } from '../../jobs/job-queue';
 import { persist } from '../../database/persist';
 import { truncate } from '../../telegram/html';
-import { I18n } from '../../telegram/i18n/i18n.service';
+import { I18n, translate } from '../../telegram/i18n/i18n.service';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { TicketNoticeRepository } from '../../tickets/repositories/ticket-notice.repository';
@@ -151,9 +151,9 @@ export function keptOpenOccurrence(ticket: Ticket): string {
   return `kept-open:${new Date(ticket.lastActivityAt).toISOString()}`;
 }
 
-export function formatWindow(ms: number, language: string): string {
+/** A span of time to the hour ("24 h"), or to the minute under an hour ("12 min"), in `language`. */
+export function formatWindow(ms: number, language: Language): string {
   const hours = Math.round(ms / 3_600_000);
-  if (hours >= 1) return language === 'ru' ? `${hours} ч` : `${hours} h`;
-  const minutes = Math.max(1, Math.round(ms / 60_000));
-  return language === 'ru' ? `${minutes} мин` : `${minutes} min`;
+  if (hours >= 1) return translate(language, 'duration.wholeHours', { h: hours });
+  return translate(language, 'duration.minutes', { m: Math.max(1, Math.round(ms / 60_000)) });
 }

@@ -21,7 +21,8 @@ export class DeskStateRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async read(): Promise<DeskState> {
-    // The pending partial index keeps the backlog cheap; open tickets are few, each looked up by its last message.
+    // The pending partial index keeps the backlog cheap; open tickets are few, each looked up by its last message
+    // (an automatic AI answer is the bot's own: the ticket still waits for the team).
     const [row]: {
       backlog: number;
       oldest: number;
@@ -38,7 +39,7 @@ export class DeskStateRepository {
               (SELECT COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM pending) AS oldest,
               (SELECT count(*)::int FROM tickets WHERE status = 'open') AS open,
               (SELECT count(*)::int FROM tickets t WHERE t.status = 'open'
-                  AND (SELECT m.direction FROM ticket_messages m WHERE m.ticket_id = t.id ORDER BY m.id DESC LIMIT 1) = 'customer') AS waiting,
+                  AND (SELECT m.direction FROM ticket_messages m WHERE m.ticket_id = t.id AND m.via <> 'ai-auto' ORDER BY m.id DESC LIMIT 1) = 'customer') AS waiting,
               (SELECT COALESCE(json_object_agg(name, n), '{}'::json)
                  FROM (SELECT name, count(*)::int AS n FROM pgboss.job WHERE state IN ('created', 'retry') GROUP BY name) j) AS jobs,
               (SELECT COALESCE(json_object_agg(group_id, json_build_object('backlog', n, 'oldest', oldest)), '{}'::json)

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { MessageEntity } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { formatWindow } from '../../forum/jobs/lifecycle.job';
+import { persist } from '../../database/persist';
+import { formatWaited } from '../../forum/desk-commands.service';
+import { TopicStatusService } from '../../forum/topic-status.service';
 import { JobQueue, TeamWork } from '../../jobs/job-queue';
 import { FormattedText, joinFormatted } from '../../telegram/formatted-text';
 import { escapeHtml } from '../../telegram/html';
@@ -10,6 +12,7 @@ import type { MessageKey } from '../../telegram/i18n/messages';
 import { TelegramCallError } from '../../telegram/telegram-error';
 import { TelegramGateway } from '../../telegram/telegram.gateway';
 import { CustomerRepository } from '../../tickets/repositories/customer.repository';
+import { TicketMessageRepository } from '../../tickets/repositories/ticket-message.repository';
 import { TicketRepository } from '../../tickets/repositories/ticket.repository';
 import type { Ticket } from '../../tickets/ticket.entity';
 import { TicketCards } from '../../forum/ticket-cards.service';
@@ -37,7 +40,9 @@ export class TeamWorkJob implements OnModuleInit {
     private readonly gateway: TelegramGateway,
     private readonly tickets: TicketRepository,
     private readonly customers: CustomerRepository,
+    private readonly messages: TicketMessageRepository,
     private readonly team: TeamRepository,
+    private readonly status: TopicStatusService,
     private readonly cards: TicketCards,
     private readonly answers: ReadyAnswers,
     private readonly notes: TeamNotes,
@@ -98,7 +103,10 @@ export class TeamWorkJob implements OnModuleInit {
       // No topic yet (the group is far behind): a reminder without a link would send agents nowhere.
       this.logger.warn(`ticket #${ticket.id}: first-response reminder without a topic`);
     }
-    const waited = formatWindow(Date.now() - new Date(ticket.createdAt).getTime(), this.config.supportLanguage);
+    // Waited until the sweep that claimed the reminder (its clock is recorded on the ticket), not until
+    // this job happens to run; to the minute, as /open says it (a window's whole hours would make 31 min "1 h").
+    const remindedAt = ticket.slaRemindedAt ? new Date(ticket.slaRemindedAt).getTime() : Date.now();
+    const waited = formatWaited(remindedAt - new Date(ticket.createdAt).getTime(), this.config.supportLanguage);
     const assignee = ticket.assigneeName ?? this.notes.text('team.slaNobody');
     await this.notes.post({ groupId: ticket.groupId, ticketId: ticket.id }, 'team.sla', {
       ticket: ticket.id,
@@ -108,14 +116,19 @@ export class TeamWorkJob implements OnModuleInit {
     });
   }
 
-  /** The answer goes to the customer in their language, then a marked copy to the topic. */
+  /**
+   * The answer goes to the customer in their language and into the ticket's record as the team's
+   * answer (transcript, /stats, the reminder), then a marked copy to the topic, and the topic's icon
+   * says the ticket is answered (TeamService marked it so).
+   */
   private async sendReady(ticket: Ticket, name: string, agentName: string): Promise<void> {
     const answer = this.answers.find(name);
     if (!answer) return;
     const customer = await this.customers.find(ticket.customerId);
     const text = fillAnswer(answer.text[ticket.language], { name: customer?.firstName ?? '', ticket: ticket.id });
+    let sentId: number;
     try {
-      await this.gateway.call('sendMessage', { chat_id: ticket.customerId, text }, { lane: 'customer' });
+      sentId = (await this.gateway.call('sendMessage', { chat_id: ticket.customerId, text }, { lane: 'customer' })).message_id;
     } catch (error) {
       if (error instanceof TelegramCallError && error.kind === 'blocked') {
         if (ticket.threadId) await this.notes.post({ groupId: ticket.groupId, threadId: ticket.threadId, ticketId: ticket.id }, 'topic.undelivered');
@@ -123,6 +136,11 @@ export class TeamWorkJob implements OnModuleInit {
       }
       throw error;
     }
+    await persist(
+      () => this.messages.recordSentAnswer(ticket.id, { via: 'ready', chatId: ticket.customerId, messageId: sentId, text, authorName: agentName }),
+      `ticket #${ticket.id}: ready answer "${name}"`,
+      this.logger,
+    );
     if (!ticket.threadId) return;
     await this.notes.post({ groupId: ticket.groupId, threadId: ticket.threadId, ticketId: ticket.id }, 'ready.mirror', {
       name,
@@ -130,5 +148,7 @@ export class TeamWorkJob implements OnModuleInit {
       language: this.i18n.t(ticket.language, 'language.name'),
       answer: text,
     });
+    // Not worth a retry of the job (which would send the answer again): the next change brings the icon up to date.
+    await this.status.sync(ticket.id).catch((error: Error) => this.logger.warn(`ticket #${ticket.id}: topic icon not updated: ${error.message}`));
   }
 }

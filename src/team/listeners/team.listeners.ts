@@ -63,7 +63,10 @@ export class BanListener {
   async onBanned({ ticketId, until, reason, by }: EventMap['customer.banned'], tx: Tx): Promise<void> {
     const language = this.config.supportLanguage;
     const when = until
-      ? `${new Date(until).toISOString().slice(0, 16).replace('T', ' ')} UTC (${formatWindow(new Date(until).getTime() - Date.now(), language)})`
+      ? this.i18n.t(language, 'ban.until', {
+          time: new Date(until).toISOString().slice(0, 16).replace('T', ' '),
+          left: formatWindow(new Date(until).getTime() - Date.now(), language),
+        })
       : this.i18n.t(language, 'ban.forever');
     await tx.send('team.work', { kind: 'note', ticketId, key: reason ? 'ban.topicReason' : 'ban.topic', vars: { agent: by, until: when, reason: reason ?? '' } });
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { MessageEntity } from 'telegraf/types';
 import { DataSource, EntityManager } from 'typeorm';
+import { teamAnswer } from '../../tickets/repositories/ticket-message.repository';
 
 /** What the card message carries after the card: the customer's first message, when it rode along. */
 export interface CardPassenger {
@@ -33,14 +34,18 @@ export class TeamRepository {
   }
 
   /**
-   * Open tickets created at least `slaSeconds` before `now` that no agent has answered and that were
-   * not reminded of yet, marked as reminded. The conditional UPDATE lets one instance win each reminder.
+   * Open tickets created at least `slaSeconds` before `now` that the team has not answered (no agent
+   * message, ready answer or sent AI draft; an automatic AI answer does not count) and that were not
+   * reminded of yet, marked as reminded at `now`. A ticket the team answered by a ready answer still
+   * being sent (the agent spoke last) waits for no one. The conditional UPDATE lets one instance win
+   * each reminder.
    */
   async claimSlaDue(slaSeconds: number, now: Date, db: EntityManager): Promise<number[]> {
     const result = (await db.query(
       `UPDATE tickets t SET sla_reminded_at = $2
         WHERE t.status = 'open' AND t.sla_reminded_at IS NULL AND t.created_at <= $2::timestamptz - make_interval(secs => $1)
-          AND NOT EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id AND m.direction = 'agent')
+          AND t.last_speaker IS DISTINCT FROM 'agent'
+          AND NOT EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id AND ${teamAnswer('m')})
         RETURNING t.id`,
       [slaSeconds, now],
     )) as [{ id: string }[], number];

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { teamAnswer } from './ticket-message.repository';
 
 /** The desk's numbers over a period (seconds for durations; null when there is nothing to measure). */
 export interface DeskStats {
@@ -52,7 +53,7 @@ export class StatsRepository {
        opened AS (SELECT t.* FROM tickets t, p WHERE t.created_at >= p.start),
        first_answers AS (
          SELECT EXTRACT(EPOCH FROM (min(m.created_at) - o.created_at)) AS s
-           FROM opened o JOIN ticket_messages m ON m.ticket_id = o.id AND m.direction = 'agent'
+           FROM opened o JOIN ticket_messages m ON m.ticket_id = o.id AND ${teamAnswer('m')}
           GROUP BY o.id, o.created_at),
        closed AS (SELECT t.* FROM tickets t, p WHERE t.status = 'closed' AND t.closed_at >= p.start),
        rated AS (SELECT t.rating FROM tickets t, p WHERE t.rated_at >= p.start)

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { MessageEntity } from 'telegraf/types';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
-import { MessageDirection, TicketMessage } from '../ticket-message.entity';
+import { MessageDirection, MessageVia, TicketMessage } from '../ticket-message.entity';
+
+/**
+ * SQL: the row `alias` is the team answering: an agent's message, a ready answer, an AI draft an agent
+ * sent. An automatic AI answer is the bot's own and does not count (first answer, reminder, /stats).
+ */
+export const teamAnswer = (alias: string) => `(${alias}.direction = 'agent' AND ${alias}.via <> 'ai-auto')`;
 
 export interface NewTicketMessage {
   direction: MessageDirection;
@@ -14,6 +20,16 @@ export interface NewTicketMessage {
   entities?: MessageEntity[] | null;
   authorName?: string | null;
   teamSigned?: boolean;
+}
+
+/** An answer the bot sent to the customer itself, as its message in the customer's chat. */
+export interface SentAnswer {
+  via: Exclude<MessageVia, 'chat'>;
+  chatId: number;
+  messageId: number;
+  text: string;
+  /** The agent who sent it (null for an automatic AI answer). */
+  authorName: string | null;
 }
 
 /** An item of an album, as copyMessages needs it. */
@@ -77,6 +93,21 @@ export class TicketMessageRepository {
       [ticketId, side, JSON.stringify(rows)],
     )) as { recent: string }[];
     return Number(result?.recent ?? 0) + messages.length;
+  }
+
+  /**
+   * Records an answer the bot sent to the customer (a ready answer, an AI answer) as a delivered row of
+   * the agent side: the transcript, /stats and the reminder see it, and the delivery jobs, which take
+   * only rows not yet copied, never send it again. Its ticket's status is the caller's to change (an
+   * automatic AI answer leaves it waiting). Recorded once, however often the write is retried.
+   */
+  async recordSentAnswer(ticketId: number, answer: SentAnswer, db: EntityManager = this.dataSource.manager): Promise<void> {
+    await db.query(
+      `INSERT INTO ticket_messages (ticket_id, direction, via, chat_id, message_id, kind, text, author_name, copied_at)
+       VALUES ($1, 'agent', $2, $3, $4, 'text', $5, $6, now())
+       ON CONFLICT ON CONSTRAINT ticket_messages_source DO NOTHING`,
+      [ticketId, answer.via, answer.chatId, answer.messageId, answer.text, answer.authorName],
+    );
   }
 
   /** The message recorded under its original chat and id (either side). */
@@ -173,10 +204,12 @@ export class TicketMessageRepository {
   async mapReply(ticketId: number, from: MessageDirection, replyTo: number | null): Promise<number | undefined> {
     if (!replyTo) return undefined;
     const other: MessageDirection = from === 'customer' ? 'agent' : 'customer';
+    // An answer the bot sent is recorded under its id in the customer's chat, not the topic's: only rows
+    // written in the chat itself can be the message replied to there.
     const rows: { target: number | null }[] = await this.dataSource.query(
       `SELECT CASE WHEN direction = $3 THEN copy_message_id ELSE message_id END AS target
          FROM ticket_messages
-        WHERE ticket_id = $1 AND ((direction = $3 AND message_id = $2) OR (direction = $4 AND copy_message_id = $2))
+        WHERE ticket_id = $1 AND ((direction = $3 AND message_id = $2 AND via = 'chat') OR (direction = $4 AND copy_message_id = $2))
         LIMIT 1`,
       [ticketId, replyTo, from, other],
     );
@@ -192,8 +225,10 @@ export class TicketMessageRepository {
     return rows.map((r) => r.text).join('\n');
   }
 
+  /** The team has answered the ticket (an automatic AI answer is not the team). */
   async agentAnswered(ticketId: number): Promise<boolean> {
-    return (await this.rows.count({ where: { ticketId, direction: 'agent' }, take: 1 })) > 0;
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM ticket_messages m WHERE m.ticket_id = $1 AND ${teamAnswer('m')} LIMIT 1`, [ticketId]);
+    return rows.length > 0;
   }
 
   /** The customer's first message has its copy in the topic (or the ticket has no customer message). */

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Language } from '../../config/app-config';
 import { hydrate, returning } from '../../database/repositories/rows';
 import type { Customer } from '../customer.entity';
+import { teamAnswer } from './ticket-message.repository';
 import { ClosedBy, Ticket } from '../ticket.entity';
 
 /** A rating this low asks the customer what went wrong. */
@@ -214,7 +215,7 @@ export class TicketRepository {
            SELECT t.id, t.thread_id, t.title, t.category, t.subcategory,
                   COALESCE((SELECT min(m.created_at) FROM ticket_messages m
                              WHERE m.ticket_id = t.id AND m.direction = 'customer'
-                               AND m.id > COALESCE((SELECT max(a.id) FROM ticket_messages a WHERE a.ticket_id = t.id AND a.direction = 'agent'), 0)),
+                               AND m.id > COALESCE((SELECT max(a.id) FROM ticket_messages a WHERE a.ticket_id = t.id AND ${teamAnswer('a')}), 0)),
                            CASE WHEN t.last_speaker = 'customer' THEN t.last_activity_at END, t.reopened_at, t.created_at) AS waiting_since
              FROM tickets t WHERE t.status = 'open' AND t.last_speaker IS DISTINCT FROM 'agent' AND ($3::bigint IS NULL OR t.group_id = $3))
          SELECT *, count(*) OVER () AS total FROM waiting ORDER BY waiting_since, id LIMIT $1 OFFSET $2`,
@@ -230,7 +231,7 @@ export class TicketRepository {
     };
   }
 
-  /** The team answered other than by a message in the topic (a ready answer): the agent spoke last. */
+  /** The team answered other than by a message in the topic (a ready answer, a sent AI draft): the agent spoke last. */
   async markTeamAnswered(ticketId: number, db: EntityManager = this.dataSource.manager): Promise<void> {
     await db.query(`UPDATE tickets SET last_speaker = 'agent', last_activity_at = now(), auto_close_warned_at = NULL WHERE id = $1`, [ticketId]);
   }
