@@ -191,6 +191,20 @@ describe('team tools', () => {
       expect(recorded).toEqual([{ via: 'ready', chat_id: String(user.id), message_id: sent.message_id, author_name: 'Olga', text: sent.text, delivered: true }]);
     });
 
+    it('sends a ready answer once when its copy in the topic fails for a while', async () => {
+      const { emu } = desk;
+      const { user, threadId } = await openTicket();
+      // The group answers 502 to the next three posts: the gateway's own retries are spent and the copy's
+      // job fails; the answer already reached the customer and must not go again with the copy's retry.
+      emu.setFault('sendMessage', { failNext: { count: 3, code: 502, description: 'Bad Gateway', chatId: emu.supportChatId } });
+      emu.agentSend(admin.id, { threadId, text: '/r hello' });
+      await emu.waitFor(() => botInTopic(threadId, /Ready answer “hello” sent to the customer/)[0], { what: 'the marked copy, after its retry', timeoutMs: 30_000 });
+      await settle();
+      expect(botMessages(emu, user.id).filter((m) => m.text?.startsWith('Hello'))).toHaveLength(1);
+      expect(botInTopic(threadId, /Ready answer “hello” sent to the customer/)).toHaveLength(1);
+      emu.setFault('sendMessage', null);
+    });
+
     it('/r alone lists the names; an unknown name answers with the closest and sends nothing', async () => {
       const { emu } = desk;
       const { user, threadId } = await openTicket();

@@ -5,6 +5,7 @@ import { persist } from '../../database/persist';
 import { formatWaited } from '../../forum/desk-commands.service';
 import { TopicStatusService } from '../../forum/topic-status.service';
 import { JobQueue, TeamWork } from '../../jobs/job-queue';
+import { UnitOfWork } from '../../jobs/unit-of-work';
 import { FormattedText, joinFormatted } from '../../telegram/formatted-text';
 import { escapeHtml } from '../../telegram/html';
 import { I18n } from '../../telegram/i18n/i18n.service';
@@ -37,6 +38,7 @@ export class TeamWorkJob implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jobs: JobQueue,
+    private readonly uow: UnitOfWork,
     private readonly gateway: TelegramGateway,
     private readonly tickets: TicketRepository,
     private readonly customers: CustomerRepository,
@@ -118,8 +120,8 @@ export class TeamWorkJob implements OnModuleInit {
 
   /**
    * The answer goes to the customer in their language and into the ticket's record as the team's
-   * answer (transcript, /stats, the reminder), then a marked copy to the topic, and the topic's icon
-   * says the ticket is answered (TeamService marked it so).
+   * answer (transcript, /stats, the reminder), then a marked copy to the topic (its own job), and the
+   * topic's icon says the ticket is answered (TeamService marked it so).
    */
   private async sendReady(ticket: Ticket, name: string, agentName: string): Promise<void> {
     const answer = this.answers.find(name);
@@ -136,18 +138,19 @@ export class TeamWorkJob implements OnModuleInit {
       }
       throw error;
     }
+    // Sent: from here a failure must not retry this job, which would send the answer again. The record
+    // and the topic's copy (a job of its own, retried by itself) are written in one transaction.
+    const mirror = { name, agent: agentName, language: this.i18n.t(ticket.language, 'language.name'), answer: text };
     await persist(
-      () => this.messages.recordSentAnswer(ticket.id, { via: 'ready', chatId: ticket.customerId, messageId: sentId, text, authorName: agentName }),
+      () =>
+        this.uow.run(async (tx) => {
+          await this.messages.recordSentAnswer(ticket.id, { via: 'ready', chatId: ticket.customerId, messageId: sentId, text, authorName: agentName }, tx.db);
+          if (ticket.threadId) await tx.send('team.work', { kind: 'note', ticketId: ticket.id, key: 'ready.mirror', vars: mirror });
+        }),
       `ticket #${ticket.id}: ready answer "${name}"`,
       this.logger,
     );
     if (!ticket.threadId) return;
-    await this.notes.post({ groupId: ticket.groupId, threadId: ticket.threadId, ticketId: ticket.id }, 'ready.mirror', {
-      name,
-      agent: agentName,
-      language: this.i18n.t(ticket.language, 'language.name'),
-      answer: text,
-    });
     // Not worth a retry of the job (which would send the answer again): the next change brings the icon up to date.
     await this.status.sync(ticket.id).catch((error: Error) => this.logger.warn(`ticket #${ticket.id}: topic icon not updated: ${error.message}`));
   }
