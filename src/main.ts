@@ -4,7 +4,7 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadEnvFile } from './config/env-file';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
-import { createRootLogger, nestLoggerFor } from './logging/logger';
+import { createRootLogger, nestLoggerFor, secretScrubber } from './logging/logger';
 import { loadReadyAnswers } from './team/ready-answers';
 import { BotRunner } from './telegram/bot-runner.service';
 import { loadCategoryCatalog } from './tickets/category-catalog.service';
@@ -16,8 +16,14 @@ import { loadCategoryCatalog } from './tickets/category-catalog.service';
  */
 const SHUTDOWN_DEADLINE_MS = 9000;
 
+/**
+ * Startup failures go to stderr directly, not through the logger (it may not exist yet), so they are
+ * scrubbed here: once the configuration is known, its token, keys and database password are cut out.
+ */
+let scrub = (text: string) => text;
+
 function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
+  process.stderr.write(`${scrub(message)}\n`);
   process.exit(1);
 }
 
@@ -34,6 +40,7 @@ async function bootstrap(): Promise<void> {
     if (error instanceof ConfigError) fail(`Configuration error: ${error.problems.join('; ')}. See README.md, "Configuration".`);
     fail(`Configuration error: ${(error as Error).message}`);
   }
+  scrub = secretScrubber(config);
   // Every `new Logger(...)` of the app writes through pino from here on, the lines before the app's too.
   const appLogger = nestLoggerFor(createRootLogger(config));
   Logger.overrideLogger(appLogger);

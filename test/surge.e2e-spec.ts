@@ -1,12 +1,14 @@
 import type { TgUser } from '../src/sandbox/emulator';
-import { TestDesk, ackFor, rateLimitEnv, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { ChildDesk, startChildDesk } from './support/child-desk';
+import { ackFor, rateLimitEnv, chooseCategory, sleep } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 /**
  * A surge against the support group's limit, enforced by the emulator: 30 customers open tickets and
  * write every "minute" for 5 "minutes", so the group falls behind. Telegram's budget is scaled by 6 on
  * both sides (120 group messages a minute, a "minute" of 10 s) to keep the run to about two minutes; the
- * mechanics are Telegram's.
+ * mechanics are Telegram's. The app runs as the built app in a process of its own, so its /health answer
+ * times are its own, not those of a loop it shares with the emulator and the test.
  */
 const SCALE = 6;
 const MINUTE_MS = 60_000 / SCALE;
@@ -15,17 +17,17 @@ const ROUNDS = 5;
 const NEWCOMERS_PER_ROUND = 2;
 
 describe('a surge that puts the support group minutes behind', () => {
-  let desk: TestDesk;
+  let desk: ChildDesk;
   const limits = { globalPerSecond: 30, perChatPerSecond: 1, perChatBurst: 3, perGroupPerSecond: SCALE / 3, perGroupPerMinute: 20 * SCALE };
 
   beforeAll(async () => {
-    desk = await startDesk({ env: rateLimitEnv(limits) });
-  });
+    desk = await startChildDesk({ env: rateLimitEnv(limits) });
+  }, 180_000);
   afterAll(() => desk?.close());
 
   it('acknowledges newcomers ahead of the backlog, stays healthy and within its connections, and drains every message once, in order', async () => {
     const { emu } = desk;
-    const port = (desk.app.getHttpServer().address() as { port: number }).port;
+    const { port } = desk;
     const customers: TgUser[] = Array.from({ length: CUSTOMERS }, (_, i) => emu.createUser({ first_name: `Surge${i}`, language_code: 'en' }));
     for (let i = 0; i < customers.length; i += 10) await Promise.all(customers.slice(i, i + 10).map((user) => chooseCategory(emu, user)));
     emu.setLimits({ enforce: true, ...limits });
@@ -42,8 +44,7 @@ describe('a surge that puts the support group minutes behind', () => {
     let running = true;
     const observer = (async () => {
       while (running) {
-        // The check must answer, and answer 200; how fast is reported, not asserted (this process also runs
-        // the emulator and the test, so its event loop is not the app's alone).
+        // The check must answer 200, and within a second (the issue's requirement for /health, surge or not).
         const started = Date.now();
         const health = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) })
           .then((r) => (r.status === 200 ? undefined : `status ${r.status}`))
@@ -104,6 +105,8 @@ describe('a surge that puts the support group minutes behind', () => {
         `surge: ${everyone.length} customers, peak ${peakConnections} connections, ${emu.callRecords('copyMessage').length} copies, ${tooMany} answers 429; ` +
           `/health p50 ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms over ${sorted.length} checks\n`,
       );
+      expect(healthMs.length).toBeGreaterThan(30);
+      expect(healthMs.filter((ms) => ms >= 1000)).toEqual([]);
     } finally {
       running = false;
       await observer;

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { JobName, JobQueue } from '../jobs/job-queue';
+import { withWorkContext } from '../logging/work-context';
 import { TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
 import { TicketRepository } from '../tickets/repositories/ticket.repository';
 import { TopicRepository } from '../tickets/repositories/topic.repository';
@@ -87,13 +88,16 @@ export class SyncSweeper implements OnApplicationBootstrap {
       // Work no longer pending (and not resting) was finished: forget its count.
       for (const id of state.keys()) if (!found.has(id) && !resting.includes(id)) state.delete(id);
       for (const ticketId of ids) {
-        await this.jobs.send(job, { ticketId }, { singleton: { key: `sweep:${ticketId}`, seconds: SWEEP_EVERY_MS / 1000 } });
-        const sweepsSoFar = (state.get(ticketId)?.sweeps ?? 0) + 1;
-        const pause = sweepBackoffMs(sweepsSoFar);
-        state.set(ticketId, { sweeps: sweepsSoFar, nextAt: now + pause });
-        if (sweepsSoFar === QUICK_SWEEPS) {
-          this.logger.warn(`ticket #${ticketId}: ${job} is still unfinished after ${sweepsSoFar} sweeps; sweeping it less often (next in ${pause / 60_000} min)`);
-        }
+        // Outside any update or job: the ticket's lines (here and in what the send logs) name it themselves.
+        await withWorkContext({ ticket: ticketId }, async () => {
+          await this.jobs.send(job, { ticketId }, { singleton: { key: `sweep:${ticketId}`, seconds: SWEEP_EVERY_MS / 1000 } });
+          const sweepsSoFar = (state.get(ticketId)?.sweeps ?? 0) + 1;
+          const pause = sweepBackoffMs(sweepsSoFar);
+          state.set(ticketId, { sweeps: sweepsSoFar, nextAt: now + pause });
+          if (sweepsSoFar === QUICK_SWEEPS) {
+            this.logger.warn(`ticket #${ticketId}: ${job} is still unfinished after ${sweepsSoFar} sweeps; sweeping it less often (next in ${pause / 60_000} min)`);
+          }
+        });
       }
       if (ids.length) this.logger.log(`re-enqueued ${job} for ${ids.length} ticket(s) with pending work`);
       total += ids.length;

@@ -1,5 +1,7 @@
+import { Logger } from '@nestjs/common';
 import { mockOf } from '../../test/support/unit-fixtures';
 import { JobQueue } from '../jobs/job-queue';
+import { logBindings } from '../logging/work-context';
 import { TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
 import { TicketRepository } from '../tickets/repositories/ticket.repository';
 import { TopicRepository } from '../tickets/repositories/topic.repository';
@@ -53,6 +55,23 @@ describe('SyncSweeper', () => {
     await sweeper.sweep(30, 30_000);
     await sweeper.sweep(30, 60_000);
     expect(topics.withoutTopic.mock.calls.at(-1)?.[2]).toEqual([1, 2]);
+  });
+
+  it("names the ticket in each of its lines (a sweep runs outside any update or job), and in no other ticket's", async () => {
+    const { sweeper } = setup(() => [5, 6]);
+    const warnings: { msg: string; bindings: Record<string, unknown> }[] = [];
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation((msg: unknown) => void warnings.push({ msg: String(msg), bindings: logBindings() }));
+    try {
+      await sweeper.sweep(30, 0);
+      await sweeper.sweep(30, 30_000);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(warnings).toEqual([
+      { msg: expect.stringMatching(/^ticket #5: ticket.sync is still unfinished/), bindings: { ticket: 5 } },
+      { msg: expect.stringMatching(/^ticket #6: ticket.sync is still unfinished/), bindings: { ticket: 6 } },
+    ]);
+    expect(logBindings()).toEqual({});
   });
 
   it('waits at most an hour', () => {

@@ -5,6 +5,7 @@ import { ForumModule } from '../forum/forum.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { Metrics } from '../metrics/metrics.service';
 import { TelegramCoreModule } from '../telegram/telegram-core.module';
+import { TicketsModule } from '../tickets/tickets.module';
 import { DeskStateSampler } from './desk-state.sampler';
 import { MetricsController } from './metrics.controller';
 import { MetricsServer } from './metrics-server';
@@ -28,7 +29,7 @@ export class OperationsModule {
     if (enabled) providers.push({ provide: 'PROCESS_METRICS', inject: [Metrics], useFactory: (metrics: Metrics) => metrics.collectProcessMetrics() });
     return {
       module: OperationsModule,
-      imports: [DatabaseModule, ForumModule, TelegramCoreModule, MetricsModule],
+      imports: [DatabaseModule, ForumModule, TelegramCoreModule, TicketsModule, MetricsModule],
       controllers,
       providers,
       exports: [ReadinessService],

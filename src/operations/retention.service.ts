@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { Interval } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { isInfrastructureError } from '../database/infrastructure-error';
-import { RetentionRepository } from './repositories/retention.repository';
+import { CategoryCatalog } from '../tickets/category-catalog.service';
+import { CategoryLabel, RetentionRepository } from './repositories/retention.repository';
 
 const PRUNE_EVERY_MS = 3_600_000;
 /** The first round, a little after the start (not in the middle of it). */
@@ -18,7 +19,8 @@ export interface PruneResult {
 /**
  * Deletes what is kept only for a while: handled Telegram updates (their raw payloads in the inbox and
  * the ids that make a redelivery a no-op) after UPDATE_RETENTION, and, when TICKET_RETENTION is set,
- * the texts of tickets closed longer ago than that (and drafts of customers gone as long). Every
+ * the texts of tickets closed longer ago than that, their titles and rating comments among them (and
+ * drafts of customers gone as long). Every
  * instance may run it; the statements are batched and idempotent.
  */
 @Injectable()
@@ -30,6 +32,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly retention: RetentionRepository,
+    private readonly catalog: CategoryCatalog,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -65,7 +68,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     };
     if (this.config.ticketRetentionMs > 0) {
       const ticketSeconds = this.config.ticketRetentionMs / 1000;
-      result.tickets = await this.retention.eraseClosedTicketTexts(ticketSeconds);
+      result.tickets = await this.retention.eraseClosedTicketTexts(ticketSeconds, this.labels());
       result.drafts = await this.retention.eraseStaleDrafts(ticketSeconds);
     }
     if (result.updates || result.inbox || result.tickets || result.drafts) {
@@ -75,5 +78,14 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       );
     }
     return result;
+  }
+
+  /** Every category and subcategory with its label in the team's language, as the plain topic title shows it. */
+  private labels(): CategoryLabel[] {
+    const language = this.config.supportLanguage;
+    return this.catalog.categories.flatMap((category) => [
+      { category: category.id, subcategory: null, label: this.catalog.label(language, category.id) },
+      ...(category.subcategories ?? []).map((sub) => ({ category: category.id, subcategory: sub.id, label: this.catalog.label(language, category.id, sub.id) })),
+    ]);
   }
 }

@@ -1,5 +1,7 @@
+import { AppConfig } from '../../src/config/app-config';
 import { RetentionRepository } from '../../src/operations/repositories/retention.repository';
 import { RetentionService } from '../../src/operations/retention.service';
+import { CategoryCatalog } from '../../src/tickets/category-catalog.service';
 import { MediumContext, newMediumContext } from './medium-context';
 
 const DAY = 86_400_000;
@@ -12,8 +14,9 @@ describe('RetentionService', () => {
 
   beforeAll(async () => {
     ctx = await newMediumContext();
-    service = new RetentionService(ctx.config({ UPDATE_RETENTION: '7d', TICKET_RETENTION: '90d' }), new RetentionRepository(ctx.dataSource));
+    service = retention(ctx.config({ UPDATE_RETENTION: '7d', TICKET_RETENTION: '90d', SUPPORT_LANGUAGE: 'en' }));
   });
+  const retention = (config: AppConfig) => new RetentionService(config, new RetentionRepository(ctx.dataSource), new CategoryCatalog(config));
   afterAll(() => ctx?.close());
 
   const ids = async (sql: string) => (await ctx.sql<{ id: string }>(sql)).map((row) => Number(row.id));
@@ -48,18 +51,26 @@ describe('RetentionService', () => {
   });
 
   it('erases the texts of tickets closed longer ago than TICKET_RETENTION and keeps the tickets, their messages and the rest', async () => {
-    const old = await ctx.newTicket({ status: 'closed', closedAt: ago(100), category: 'payments' });
+    const old = await ctx.newTicket({ status: 'closed', closedAt: ago(100), category: 'payments', subcategory: 'refund' });
     await ctx.newMessage(old, { text: 'my card number is 4111' });
     await ctx.newMessage(old, { direction: 'agent', text: 'refunded' });
-    await ctx.sql(`UPDATE tickets SET ai_answer = 'an answer from the knowledge base', title = '#1 · Payments' WHERE id = $1`, [old.id]);
+    // The topic's title and the AI's are made of the customer's words, and so is the comment on the rating.
+    await ctx.sql(
+      `UPDATE tickets SET ai_answer = 'an answer from the knowledge base', title = '#' || id || ' · Payments and refunds › Refund · my card number is 4111',
+              ai_title = '#' || id || ' · Card 4111 charged twice', ai_title_state = 'ready', rating = 2, rated_at = now() - interval '99 days',
+              rating_comment = 'nobody called me back about card 4111' WHERE id = $1`,
+      [old.id],
+    );
     const recent = await ctx.newTicket({ status: 'closed', closedAt: ago(10) });
     await ctx.newMessage(recent, { text: 'closed ten days ago' });
+    await ctx.sql(`UPDATE tickets SET title = 'closed ten days ago', rating_comment = 'slow' WHERE id = $1`, [recent.id]);
     const open = await ctx.newTicket({ createdAt: ago(200) });
     await ctx.newMessage(open, { text: 'still open after 200 days', createdAt: ago(200) });
     // Erased once, then reopened, written to and closed again long ago: the new texts are due too.
-    const reclosed = await ctx.newTicket({ status: 'closed', closedAt: ago(95) });
+    // Its category has left the catalog since: the plain title names its ids, as a new topic's would.
+    const reclosed = await ctx.newTicket({ status: 'closed', closedAt: ago(95), category: 'retired', subcategory: 'old' });
     await ctx.newMessage(reclosed, { text: 'written after the reopen' });
-    await ctx.sql(`UPDATE tickets SET texts_deleted_at = now() - interval '120 days' WHERE id = $1`, [reclosed.id]);
+    await ctx.sql(`UPDATE tickets SET texts_deleted_at = now() - interval '120 days', title = 'written after the reopen' WHERE id = $1`, [reclosed.id]);
     // Erased after its last close: nothing left to do.
     const done = await ctx.newTicket({ status: 'closed', closedAt: ago(150) });
     await ctx.sql(`UPDATE tickets SET texts_deleted_at = now() - interval '30 days' WHERE id = $1`, [done.id]);
@@ -81,12 +92,18 @@ describe('RetentionService', () => {
       ['customer', 'text'],
       ['agent', 'text'],
     ]);
-    const [kept] = await ctx.sql<{ id: string; category: string; title: string; ai_answer: string | null; texts_deleted_at: Date | null }>(
-      `SELECT id, category, title, ai_answer, texts_deleted_at FROM tickets WHERE id = $1`,
+    const [kept] = await ctx.sql<{ id: string; category: string; title: string; ai_title: string | null; ai_title_state: string; rating: number; rating_comment: string | null; ai_answer: string | null; texts_deleted_at: Date | null }>(
+      `SELECT id, category, title, ai_title, ai_title_state, rating, rating_comment, ai_answer, texts_deleted_at FROM tickets WHERE id = $1`,
       [old.id],
     );
-    expect(kept).toMatchObject({ category: 'payments', title: '#1 · Payments', ai_answer: null });
+    // The plain title a topic gets without the customer's words; the rating stays for /stats.
+    expect(kept).toMatchObject({ category: 'payments', title: `#${old.id} · Payments and refunds › Refund`, ai_title: null, ai_title_state: 'ready', rating: 2, rating_comment: null, ai_answer: null });
     expect(kept.texts_deleted_at).not.toBeNull();
+    expect(JSON.stringify(await ctx.sql(`SELECT * FROM tickets WHERE id = $1`, [old.id]))).not.toContain('4111');
+    expect(await ctx.sql(`SELECT title, rating_comment FROM tickets WHERE id = ANY($1) ORDER BY id`, [[recent.id, reclosed.id]])).toEqual([
+      { title: 'closed ten days ago', rating_comment: 'slow' },
+      { title: `#${reclosed.id} · retired › old`, rating_comment: null },
+    ]);
     expect(await ids(`SELECT id FROM tickets ORDER BY id`)).toEqual([old.id, recent.id, open.id, reclosed.id, done.id]);
   });
 
@@ -107,7 +124,7 @@ describe('RetentionService', () => {
   });
 
   it('keeps ticket texts when TICKET_RETENTION is unset', async () => {
-    const keeping = new RetentionService(ctx.config({ UPDATE_RETENTION: '7d' }), new RetentionRepository(ctx.dataSource));
+    const keeping = retention(ctx.config({ UPDATE_RETENTION: '7d' }));
     const closed = await ctx.newTicket({ status: 'closed', closedAt: ago(1000) });
     await ctx.newMessage(closed, { text: 'kept for good' });
 

@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import type { Pool, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+/**
+ * A sample not answered within this long is given up, on the client's side: statement_timeout is the
+ * server's and never fires when the server (or the network to it) hangs, and a sample that waits
+ * forever would leave the gauges frozen long after the database is back. Below the 5 s between samples.
+ */
+export const DESK_STATE_TIMEOUT_MS = 3000;
 
 export interface DeskState {
   /** Customer messages waiting for their copy in the support group. */
@@ -15,7 +24,11 @@ export interface DeskState {
   byGroup: Record<string, { backlog: number; oldest: number }>;
 }
 
-/** The numbers of the whole desk that the metrics report, read in one statement. */
+/**
+ * The numbers of the whole desk that the metrics report, read in one statement. It goes to the pool
+ * directly, for pg's own read timeout: on a timeout pg-pool discards the connection instead of handing
+ * a hung one to the next caller.
+ */
 @Injectable()
 export class DeskStateRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -30,7 +43,7 @@ export class DeskStateRepository {
       waiting: number;
       jobs: Record<string, number>;
       by_group: Record<string, { backlog: number; oldest: number }>;
-    }[] = await this.dataSource.query(
+    }[] = await this.query(
       `WITH pending AS (
          SELECT m.created_at, t.group_id FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
           WHERE m.direction = 'customer' AND m.copied_at IS NULL AND m.failed_reason IS NULL
@@ -54,5 +67,12 @@ export class DeskStateRepository {
       jobsWaiting: row.jobs,
       byGroup: row.by_group,
     };
+  }
+
+  private async query<T>(text: string): Promise<T[]> {
+    const pool = (this.dataSource.driver as PostgresDriver).master as Pool;
+    // pg reads query_timeout from a query's config; its type declarations do not list it.
+    const config: QueryConfig & { query_timeout: number } = { text, query_timeout: DESK_STATE_TIMEOUT_MS };
+    return (await pool.query(config)).rows as T[];
   }
 }
