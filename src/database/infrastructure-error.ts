@@ -5,6 +5,8 @@ const MESSAGES = [
   // ALTER DATABASE … ALLOW_CONNECTIONS false answers 55000, a code that also means other things.
   /is not currently accepting connections/i,
   /connection terminated/i, /timeout exceeded when trying to connect/i, /connection.*(closed|ended)/i, /Client has encountered a connection error/i,
+  // pg's own read timeout (query_timeout): the server stopped answering, as a hung database or a partition does.
+  /^Query read timeout$/,
 ];
 
 interface ErrorLike {
