@@ -86,8 +86,8 @@ export class AiDrafts {
     );
     this.logger.log(`ticket #${ticketId}: AI draft sent to the customer by ${agent}`);
     await this.showOutcome(ticket, 'ai.draft.sent', agent);
-    // The answer is recorded whatever becomes of the icon; the next status change brings it up to date.
-    await this.status.sync(ticketId).catch((error: Error) => this.logger.warn(`ticket #${ticketId}: topic icon not updated: ${error.message}`));
+    // The answer is recorded whatever becomes of the icon (it follows when the group has room).
+    this.status.follow(ticketId);
     return this.say('ai.callback.sent');
   }
 

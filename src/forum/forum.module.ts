@@ -18,7 +18,6 @@ import { FORUM_LISTENERS } from './listeners';
 import { SyncSweeper } from './sync-sweeper.service';
 import { TicketCards } from './ticket-cards.service';
 import { TopicAdoption } from './topic-adoption.service';
-import { TopicStatusService } from './topic-status.service';
 import { TopicNotes } from './topic-notes.service';
 
 /**
@@ -27,7 +26,7 @@ import { TopicNotes } from './topic-notes.service';
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule, AiModule, MetricsModule, TeamModule],
-  providers: [...FORUM_LISTENERS, TicketSyncJob, MessageCopier, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicStatusService, TopicAdoption, TopicNotes, GroupAccess, DeskCommands, ForumUpdate],
+  providers: [...FORUM_LISTENERS, TicketSyncJob, MessageCopier, DeliverJob, LifecycleJob, ReachabilityJob, EditJob, SyncSweeper, TicketCards, TopicAdoption, TopicNotes, GroupAccess, DeskCommands, ForumUpdate],
   exports: [TopicNotes, GroupAccess],
 })
 export class ForumModule {}

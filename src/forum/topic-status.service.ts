@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, TOPIC_STATUSES, TopicStatus } from '../config/app-config';
 import { persist } from '../database/persist';
 import { TelegramCallError } from '../telegram/telegram-error';
@@ -21,11 +21,21 @@ export function topicStatusOf(ticket: Pick<Ticket, 'status' | 'lastSpeaker'>): T
  * closed (TOPIC_ICONS). An icon change is one group message, so it is made only when the status
  * changed, after the copies that changed it (a burst of five customer messages is one change), and in
  * the same call as a close's or reopen's rename.
+ *
+ * Jobs ask for it with `follow` and go on: the change waits in the send scheduler's `status` lane,
+ * behind every copy, card and note waiting for the same group, so an icon never delays a customer's
+ * message; and no job, worker or ticket lease waits for it meanwhile. Asked again while it waits, a
+ * ticket is still one change (the status is read when its turn comes). Such requests live in memory:
+ * one lost with a stopped instance is found by the sync sweeper (a topic whose icon is not its
+ * status) and asked for again.
  */
 @Injectable()
-export class TopicStatusService {
+export class TopicStatusService implements OnModuleDestroy {
   private readonly logger = new Logger('TopicStatus');
   private ids?: Promise<Partial<Record<TopicStatus, string>>>;
+  private readonly wanted = new Set<number>();
+  private draining?: Promise<void>;
+  private stopped = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,7 +56,43 @@ export class TopicStatusService {
     return (await this.ids)[status];
   }
 
-  /** Brings the ticket's topic icon up to date with its status, if it is not already. */
+  /** The ticket's icon is to follow its status, soon, without delaying anything else (see the class). */
+  follow(ticketId: number): void {
+    if (!this.config.topicIcons || this.stopped) return;
+    this.wanted.add(ticketId);
+    this.drain();
+  }
+
+  /** Resolves when every icon asked for so far has been brought up to date (or given up). */
+  async settled(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+    this.wanted.clear();
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = (async () => {
+      while (this.wanted.size && !this.stopped) {
+        const batch = [...this.wanted];
+        this.wanted.clear();
+        // Side by side: the scheduler orders them among the groups' other sends.
+        await Promise.all(
+          batch.map((ticketId) =>
+            this.sync(ticketId).catch((error: Error) => this.logger.warn(`ticket #${ticketId}: topic icon not updated (${error.message}); the sweeper tries again`)),
+          ),
+        );
+      }
+    })().finally(() => {
+      this.draining = undefined;
+      if (this.wanted.size && !this.stopped) this.drain();
+    });
+  }
+
+  /** Brings the ticket's topic icon up to date with its status now, if it is not already. */
   async sync(ticketId: number): Promise<void> {
     const ticket = await this.tickets.find(ticketId);
     if (!ticket?.threadId) return;
@@ -55,7 +101,7 @@ export class TopicStatusService {
     const icon = await this.iconFor(status);
     if (!icon) return;
     await this.gateway
-      .call('editForumTopic', { chat_id: ticket.groupId, message_thread_id: ticket.threadId, icon_custom_emoji_id: icon }, { lane: 'group', key: ticket.id })
+      .call('editForumTopic', { chat_id: ticket.groupId, message_thread_id: ticket.threadId, icon_custom_emoji_id: icon }, { lane: 'status', key: ticket.id })
       .catch((error: unknown) => {
         if (!(error instanceof TelegramCallError) || error.kind !== 'not-modified') throw error;
       });

@@ -20,8 +20,9 @@ import { TeamUpdate } from './team.update';
  * bans. The forum imports it to screen messages in topics (TeamGate); the bans themselves are checked
  * at intake (ModerationRepository, provided by the tickets module, which owns intake). TicketCards is
  * a stateless builder over the tickets module's repositories, provided here too so this module does
- * not import the forum that imports it. So is TopicStatusService (its only state is the icons' ids),
- * exported to the AI module too: a ready answer and a sent AI draft change the icon as a message does.
+ * not import the forum that imports it. So is TopicStatusService, the app's one (its state: the icons'
+ * ids and the icon changes waiting for room in their groups), exported to the forum and the AI module:
+ * a ready answer and a sent AI draft change the icon as a message does.
  */
 @Module({
   imports: [DatabaseModule, TelegramCoreModule, TicketsModule],

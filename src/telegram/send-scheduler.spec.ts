@@ -1,4 +1,5 @@
 import { SendPermit, SendScheduler } from './send-scheduler';
+import type { Lane } from './telegram.gateway';
 import { SlidingWindow } from './send-windows';
 
 /** A clock the test moves by hand, with the scheduler's timers driven by jest's fake timers. */
@@ -46,7 +47,7 @@ describe('SendScheduler', () => {
   /** Acquires, records when granted, and releases as Telegram answering at once would. */
   const sender = (scheduler: SendScheduler, clock: ReturnType<typeof fakeClock>) => {
     const log: { name: string; at: number }[] = [];
-    const send = (name: string, chatId: number, lane: 'customer' | 'group', options: { key?: string | number; count?: number; first?: boolean } = {}) =>
+    const send = (name: string, chatId: number, lane: Lane, options: { key?: string | number; count?: number; first?: boolean } = {}) =>
       scheduler.acquire(chatId, lane, options).then((permit: SendPermit) => {
         log.push({ name, at: clock.now() });
         permit.release(true);
@@ -202,6 +203,26 @@ describe('SendScheduler', () => {
     void send('t1-card', -1001, 'group', { key: 1, first: true });
     for (let t = 0; t < 5; t++) await clock.advance(1000);
     expect(names()).toEqual(['t1-topic', 't1-card', 't2-topic', 't3-topic']);
+  });
+
+  it('sends a status icon only when no copy waits for its group, whenever it was asked for', async () => {
+    const clock = fakeClock();
+    const scheduler = new SendScheduler({ ...limits, perChatBurst: 1, perGroupPerMinute: 1000 }, clock.now);
+    const { send, names } = sender(scheduler, clock);
+    // The group's one send of this second goes; then ticket 1's icon is asked for before tickets 2 and 3's copies.
+    void send('t1-copy', -1001, 'group', { key: 1 });
+    void send('t1-icon', -1001, 'status', { key: 1 });
+    void send('t2-copy', -1001, 'group', { key: 2 });
+    void send('t3-copy', -1001, 'group', { key: 3 });
+    void send('other-group-icon', -1002, 'status', { key: 4 });
+    await clock.advance(0);
+    // Another group's icon is not held by this group's copies.
+    expect(names()).toEqual(['t1-copy', 'other-group-icon']);
+    await clock.advance(1000);
+    // A copy that arrives while the icon waits goes ahead of it too.
+    void send('t2-copy-2', -1001, 'group', { key: 2 });
+    for (let t = 0; t < 4; t++) await clock.advance(1000);
+    expect(names()).toEqual(['t1-copy', 'other-group-icon', 't2-copy', 't3-copy', 't2-copy-2', 't1-icon']);
   });
 
   it('does not let one throttled chat hold up another', async () => {

@@ -71,7 +71,7 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
-const LANE_ORDER: Record<Lane, number> = { customer: 0, group: 1 };
+const LANE_ORDER: Record<Lane, number> = { customer: 0, group: 1, status: 2 };
 const FORGET_AFTER = 10_000;
 
 /**

@@ -12,9 +12,10 @@ type Result<M extends Method> = ReturnType<Methods[M]>;
 
 /**
  * Who is waiting for a call. Customer-facing sends (acknowledgements, agent answers) are `customer`;
- * support-group traffic (topics, copies, renames) is `group`. The lane is the seam for priorities.
+ * support-group traffic (topics, copies, renames) is `group`; a topic's status icon is `status`, sent
+ * only when nothing else waits for its group. The lane is the seam for priorities.
  */
-export type Lane = 'customer' | 'group';
+export type Lane = 'customer' | 'group' | 'status';
 
 export interface CallOptions {
   lane?: Lane;

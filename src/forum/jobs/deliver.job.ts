@@ -47,8 +47,8 @@ export class DeliverJob implements OnModuleInit {
         ticketId,
         async () => {
           await this.deliver(ticketId);
-          // The team answered: the topic's icon says so (once, after the answers went).
-          await this.status.sync(ticketId);
+          // The team answered: the topic's icon says so (once, after the answers went; it does not hold the lease).
+          this.status.follow(ticketId);
         },
         () => this.messages.hasPending(ticketId, 'agent'),
       ),

@@ -142,7 +142,7 @@ export class LifecycleJob implements OnModuleInit {
       await persist(() => this.notices.recordSent(ticket.id, occurrence), `ticket #${ticket.id}: kept-open note`, this.logger);
     }
     // The customer spoke last (the button counts as speaking): the icon turns to "waiting".
-    await this.status.sync(ticket.id);
+    this.status.follow(ticket.id);
   }
 }
 

@@ -90,7 +90,7 @@ export class TicketSyncJob implements OnModuleInit {
         }
         const turn = await this.copier.copyPending(ticket);
         // The customer spoke last: the topic's icon says it waits for the team (once, after the copies).
-        if (turn === 'done') await this.status.sync(ticket.id);
+        if (turn === 'done') this.status.follow(ticket.id);
         return turn;
       } catch (error) {
         if (!(error instanceof TelegramCallError) || attempt > 0) throw error;

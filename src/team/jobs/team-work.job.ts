@@ -151,7 +151,6 @@ export class TeamWorkJob implements OnModuleInit {
       this.logger,
     );
     if (!ticket.threadId) return;
-    // Not worth a retry of the job (which would send the answer again): the next change brings the icon up to date.
-    await this.status.sync(ticket.id).catch((error: Error) => this.logger.warn(`ticket #${ticket.id}: topic icon not updated: ${error.message}`));
+    this.status.follow(ticket.id);
   }
 }
