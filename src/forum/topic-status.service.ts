@@ -63,11 +63,6 @@ export class TopicStatusService implements OnModuleDestroy {
     this.drain();
   }
 
-  /** Resolves when every icon asked for so far has been brought up to date (or given up). */
-  async settled(): Promise<void> {
-    while (this.draining) await this.draining;
-  }
-
   onModuleDestroy(): void {
     this.stopped = true;
     this.wanted.clear();
