@@ -1,5 +1,8 @@
+import { DEFAULT_POOL_SIZE } from '../src/database/data-source-options';
+import { PG_BOSS_POOL_SIZE } from '../src/jobs/pg-boss.driver';
 import type { TgUser } from '../src/sandbox/emulator';
 import { TestDesk, ackFor, rateLimitEnv, chooseCategory, sleep, startDesk } from './support/test-desk';
+import { describeWaits, watchPools } from './support/pool-watch';
 import { topicMessages } from './support/topic-view';
 
 /**
@@ -36,6 +39,8 @@ describe('a surge that puts the support group minutes behind', () => {
       expected.set(user.id, [...(expected.get(user.id) ?? []), text]);
     };
     const newcomers: TgUser[] = [];
+    const wroteAt = new Map<number, number>();
+    const pools = watchPools(desk.app);
     const unhealthy: string[] = [];
     const healthMs: number[] = [];
     let peakConnections = 0;
@@ -50,7 +55,9 @@ describe('a surge that puts the support group minutes behind', () => {
           .catch((error: Error) => error.message);
         healthMs.push(Date.now() - started);
         if (health) unhealthy.push(health);
-        const [row] = await desk.sql<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()`);
+        const [row] = await desk.sql<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+        );
         peakConnections = Math.max(peakConnections, Number(row.n));
         await sleep(1000);
       }
@@ -62,6 +69,7 @@ describe('a surge that puts the support group minutes behind', () => {
         for (let i = 0; i < NEWCOMERS_PER_ROUND && round > 0; i++) {
           const user = emu.createUser({ first_name: `Late${round}x${i}`, language_code: 'en' });
           await chooseCategory(emu, user);
+          wroteAt.set(user.id, performance.now());
           write(user, `${user.first_name} 0`);
           newcomers.push(user);
         }
@@ -92,19 +100,32 @@ describe('a surge that puts the support group minutes behind', () => {
         expect(emu.messageSeq(user.id, ack.message_id)).toBeLessThan(topic.createdSeq);
       }
       expect(unhealthy).toEqual([]);
-      // One instance at its defaults (30), the test's pool (2) and this observer's query.
-      expect(peakConnections).toBeLessThanOrEqual(33);
+      // One instance at its defaults (README, "Connections") and the test's pool (2), which this observer uses too.
+      expect(peakConnections).toBeLessThanOrEqual(DEFAULT_POOL_SIZE + PG_BOSS_POOL_SIZE + 2 + 2);
+      // No work gave up waiting for a connection.
+      expect([pools.app.failed, pools.jobs.failed]).toEqual([0, 0]);
       const retried = await desk.sql<{ n: string }>(`SELECT count(*) AS n FROM pgboss.job WHERE name IN ('ticket.sync', 'ticket.deliver') AND retry_count > 0`);
       expect(Number(retried[0].n)).toBe(0);
       // Paced to Telegram's own windows: not one flood 429.
       const tooMany = emu.callRecords().filter((c) => c.status === 429).length;
       expect(tooMany).toBe(0);
       const sorted = [...healthMs].sort((a, b) => a - b);
+      const ackMs = newcomers
+        .map((user) => {
+          const call = emu.callRecords('sendMessage').find((c) => c.ok && Number(c.params.chat_id) === user.id && /Thank you for your request/.test(String(c.params.text)));
+          return Math.round(call!.finishedAt! - wroteAt.get(user.id)!);
+        })
+        .sort((a, b) => a - b);
+      process.stdout.write(
+        `surge: connection waits: app pool ${describeWaits(pools.app)}; pg-boss pool ${describeWaits(pools.jobs)}; ` +
+          `newcomers' acknowledgements in ${ackMs.join(', ')} ms\n`,
+      );
       process.stdout.write(
         `surge: ${everyone.length} customers, peak ${peakConnections} connections, ${emu.callRecords('copyMessage').length} copies, ${tooMany} answers 429; ` +
           `/health p50 ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms over ${sorted.length} checks\n`,
       );
     } finally {
+      pools.stop();
       running = false;
       await observer;
     }
