@@ -1,6 +1,7 @@
 import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
 import { ChildApp, buildApp } from './support/child-app';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
@@ -77,10 +78,13 @@ describe('crash safety (built app, SIGKILL)', () => {
     await Promise.all(users.map((user) => chooseCategory(emu, user)));
     users.forEach((user, i) => emu.userSendText(user.id, `crash test message ${i}`));
     await emu.waitFor(() => users.every((user) => ackFor(emu, user.id)) || undefined, { what: 'all acknowledgements', timeoutMs: 30_000 });
+    // The cards (each carrying its ticket's first message) are slow too, so some are in flight at the kill.
+    emu.setFault('sendMessage', { latencyMs: 700 });
 
-    // Kill mid-way: some topics done, some being created, most not started.
+    // Kill mid-way: some topics done, some being created, most not started, a card or more on its way.
     const creating = () => emu.callRecords('createForumTopic').filter((c) => c.endSeq === undefined).length;
-    await emu.waitFor(() => (emu.topics().length >= 8 && creating() >= 4) || undefined, { what: 'the first topics', timeoutMs: 30_000 });
+    const cardsOnTheirWay = () => emu.callRecords('sendMessage').filter((c) => c.endSeq === undefined && Number(c.params.chat_id) === emu.supportChatId).length;
+    await emu.waitFor(() => (emu.topics().length >= 8 && creating() >= 4 && cardsOnTheirWay() >= 1) || undefined, { what: 'the first topics', timeoutMs: 30_000 });
     const creatingBeforeKill = creating();
     first.kill('SIGKILL');
     await first.exited;
@@ -93,6 +97,10 @@ describe('crash safety (built app, SIGKILL)', () => {
     ).map((r: { text: string }) => r.text);
 
     emu.setFault('createForumTopic', { latencyMs: 50 });
+    emu.setFault('sendMessage', null);
+    // The restarted app's /metrics on a port of its own: it makes the repeats, and counts them.
+    const metricsPort = await freePort();
+    env = { ...env, METRICS_PORT: String(metricsPort) };
     await startApp();
     await emu.waitFor(() => users.every((_, i) => (liveTopicWith(emu, i)?.copies ?? 0) >= 1) || undefined, {
       what: 'every ticket to have its topic and first message',
@@ -108,19 +116,28 @@ describe('crash safety (built app, SIGKILL)', () => {
     const duplicatesLive = emu.topics().filter((t) => !t.deleted).length - CUSTOMERS;
     const doubled = users.map((_, i) => `crash test message ${i}`).filter((text, i) => liveTopicWith(emu, i)!.copies > 1);
 
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const repeats = (method: string) => Number(new RegExp(`^helpdesk_telegram_unknown_outcome_repeats_total\\{method="${method}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    const copyRepeats = repeats('sendMessage') + repeats('copyMessage') + repeats('copyMessages');
+
     const [stats] = await sql(
       `SELECT count(*) FILTER (WHERE topic_attempts > 1) AS retried, COALESCE(sum(duplicate_topics), 0) AS removed FROM tickets`,
     );
     process.stdout.write(
       `crash test: ${CUSTOMERS} tickets acknowledged; at SIGKILL ${topicsAtKill} topics existed, ${inFlightAtKill} were being created, ${copiesAtKill} first messages were copied; ` +
         `after restart all ${CUSTOMERS} have their topic and first message; duplicate topics created: ${duplicatesCreated}, removed: ${stats.removed}, left visible: ${duplicatesLive}; ` +
-        `tickets whose topic creation was retried: ${stats.retried}; copies in flight at the kill: ${uncertain.length}, copied twice: ${doubled.length}\n`,
+        `tickets whose topic creation was retried: ${stats.retried}; copies in flight at the kill: ${uncertain.length}, copied twice: ${doubled.length}; ` +
+        `repeats counted after the restart: ${copyRepeats} copies, ${repeats('createForumTopic')} topics\n`,
     );
 
     // Every first message is in its topic. A second copy can only come from a copy whose outcome the
     // kill hid (sent again rather than risk losing it); every other message is there exactly once.
     for (let i = 0; i < CUSTOMERS; i++) expect(liveTopicWith(emu, i)!.copies).toBeLessThanOrEqual(2);
     for (const text of doubled) expect(uncertain).toContain(text);
+    // Each copy the kill left in doubt was sent again by the restarted app, and counted as such; so was
+    // each topic created again (a duplicate topic needs a repeat).
+    expect(copyRepeats).toBe(uncertain.length);
+    expect(repeats('createForumTopic')).toBeGreaterThanOrEqual(duplicatesCreated);
     expect(duplicatesLive).toBe(0);
     expect(emu.topics().filter((t) => !t.deleted)).toHaveLength(CUSTOMERS);
     // Nobody was acknowledged twice, even though unconfirmed updates were delivered again after the restart.
@@ -151,4 +168,14 @@ function liveTopicWith(emu: BotApiEmulator, i: number): { threadId: number; copi
   if (!topic) return undefined;
   const copies = topicMessages(emu, topic.message_thread_id).filter((m) => m.from?.id === emu.botUser.id && m.text === text).length;
   return { threadId: topic.message_thread_id, copies };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
 }

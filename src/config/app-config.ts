@@ -91,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const categoriesFile = resolve(str('CATEGORIES_FILE', 'catalog/categories.json'));
   if (!existsSync(categoriesFile)) problems.push(`CATEGORIES_FILE not found: ${str('CATEGORIES_FILE', 'catalog/categories.json')}`);
 
-  const dbPoolSize = Number(str('DB_POOL_SIZE', '10'));
+  const dbPoolSize = Number(str('DB_POOL_SIZE', '12'));
   if (!Number.isInteger(dbPoolSize) || dbPoolSize < 2 || dbPoolSize > 200) problems.push('DB_POOL_SIZE must be an integer between 2 and 200');
   const jobConcurrency = Number(str('JOB_CONCURRENCY', '16'));
   if (!Number.isInteger(jobConcurrency) || jobConcurrency < 1 || jobConcurrency > 64)

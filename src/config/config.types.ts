@@ -45,7 +45,7 @@ export interface AppConfig {
   /** The folder of Markdown files the AI answers from. */
   knowledgeDir: string;
   jobConcurrency: number;
-  /** Connections of this instance's database pool (pg-boss and the polling lock add 5). */
+  /** Connections of this instance's database pool (pg-boss's pool and three single connections add 7: README, "Connections"). */
   dbPoolSize: number;
   /** Outbound limits kept by the gateway (Telegram's: 30/s overall, 1/s per chat, 20/min per group). */
   rateLimits: { globalPerSecond: number; perChatPerSecond: number; perChatBurst: number; perGroupPerSecond: number; perGroupPerMinute: number };

@@ -7,7 +7,7 @@ import { migrations } from './migrations';
 export const entities = [Customer, Ticket, TicketMessage];
 
 /** Connections a pool may have by default: see README, "Connections". */
-export const DEFAULT_POOL_SIZE = 10;
+export const DEFAULT_POOL_SIZE = 12;
 
 /**
  * The DataSource options shared by the app, the TypeORM CLI (ormconfig.ts) and the tests. No connection

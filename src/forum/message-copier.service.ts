@@ -83,6 +83,7 @@ export class MessageCopier {
     if (message.copyStartedAt) {
       // Requested before, result never recorded: the copy may exist. Copy again: a customer message is never dropped.
       this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} may be copied twice (an earlier attempt's outcome is unknown)`);
+      this.metrics.unknownOutcomeRepeat('copyMessage');
     }
     const replyTo = await this.messages.mapReply(ticket.id, 'customer', message.replyToMessageId);
     await this.messages.markCopyStarted([message.id]);
@@ -108,6 +109,10 @@ export class MessageCopier {
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
     const items = await settledAlbum(this.messages, ticket.id, 'customer', run[0].mediaGroupId!);
     const ids = items.map((m) => m.id);
+    if (run.some((m) => m.copyStartedAt)) {
+      this.logger.warn(`ticket #${ticket.id}: album ${run[0].mediaGroupId} may be copied twice (an earlier attempt's outcome is unknown)`);
+      this.metrics.unknownOutcomeRepeat('copyMessages');
+    }
     await this.messages.markCopyStarted(ids);
     const copies = await this.gateway
       .call(

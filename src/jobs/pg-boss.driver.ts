@@ -6,8 +6,11 @@ import { isInfrastructureError } from '../database/infrastructure-error';
 import { jobContext, withWorkContext } from '../logging/work-context';
 import { JOB_NAMES, JobHandler, JobMap, JobName, JobQueue, PendingJob, SendOptions, deferralOf } from './job-queue';
 
-/** Connections of pg-boss's own pool (see README, "Connections"). */
-export const pgBossPoolSize = (jobConcurrency: number) => jobConcurrency + 2;
+/**
+ * pg-boss's own pool (README, "Connections"): handlers use the app's pool, so this one serves only the
+ * fetch loops, completions and sends outside a transaction, one short statement each, at any JOB_CONCURRENCY.
+ */
+export const PG_BOSS_POOL_SIZE = 4;
 
 /** Retry policy per queue: quick first retries, then backing off; the sweeper catches anything beyond. */
 const QUEUE_OPTIONS: Record<JobName, Omit<PgBoss.Queue, 'name'>> = {
@@ -42,9 +45,8 @@ interface QueueLoop {
 /** Settles with the promise, or rejects once `seconds` have passed (the promise runs on). */
 async function withinSeconds<T>(promise: Promise<T>, seconds: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`handler ran past its job's expiry of ${seconds} s`)), Math.max(1, seconds) * 1000);
-  });
+  const expiry = (reject: (e: Error) => void) => reject(new Error(`handler ran past its job's expiry of ${seconds} s`));
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => expiry(reject), Math.max(1, seconds) * 1000)));
   try {
     return await Promise.race([promise, timeout]);
   } finally {
@@ -82,20 +84,20 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, dataSource: DataSource) {
     super();
     const { url } = dataSource.options as { url?: string };
-    const options: PgBoss.ConstructorOptions & { connectionTimeoutMillis: number } = {
+    // pg's own options are passed on to its pool (pg-boss's types do not list them).
+    const options: PgBoss.ConstructorOptions & Record<'connectionTimeoutMillis' | 'statement_timeout' | 'idle_in_transaction_session_timeout', number> = {
       connectionString: url,
       schema: 'pgboss',
       application_name: 'helpdesk-jobs',
-      // Each queue's workers fetch and complete their jobs through this pool (jobs written with data go
-      // through the app's transaction); one connection per concurrent job of a queue, and two to spare.
-      max: pgBossPoolSize(config.jobConcurrency),
-      // A worker waiting for a connection gives up (and tries again) rather than waiting forever.
+      max: PG_BOSS_POOL_SIZE,
+      // As the app's pool: a caller gives up (and tries again) rather than wait forever; a hung statement ends.
       connectionTimeoutMillis: 10_000,
+      statement_timeout: 60_000,
+      idle_in_transaction_session_timeout: 60_000,
       supervise: true,
       schedule: false,
       migrate: true,
     };
-    // connectionTimeoutMillis is passed on to pg's pool (pg-boss's types do not list it).
     this.boss = new PgBoss(options);
     this.boss.on('error', (error) => this.reportError(error));
   }
@@ -230,10 +232,7 @@ export class PgBossJobQueue extends JobQueue implements OnModuleInit {
     if (options.tx) sendOptions.db = executorOf(options.tx);
     if (options.startAfterSeconds) sendOptions.startAfter = options.startAfterSeconds;
     if (options.priority) sendOptions.priority = options.priority;
-    if (options.singleton) {
-      sendOptions.singletonKey = options.singleton.key;
-      sendOptions.singletonSeconds = options.singleton.seconds;
-    }
+    if (options.singleton) Object.assign(sendOptions, { singletonKey: options.singleton.key, singletonSeconds: options.singleton.seconds });
     await this.boss.send(name, data, sendOptions);
     // Outside a transaction the job is visible now; inside one, the UnitOfWork wakes after COMMIT.
     if (!options.tx && !options.startAfterSeconds) this.wake(name);

@@ -78,6 +78,12 @@ export class Metrics {
     labelNames: ['chat'] as const,
     registers: [this.registry],
   });
+  private readonly unknownOutcomeRepeats = new Counter({
+    name: 'helpdesk_telegram_unknown_outcome_repeats_total',
+    help: 'Sends made again although an earlier attempt got no answer (a timeout, a dropped connection, a crash mid-call): each may have arrived twice.',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
   private readonly budgetInstances = new Gauge({
     name: 'helpdesk_telegram_budget_instances',
     help: 'Live instances sharing the Telegram budget, as this instance last saw them.',
@@ -132,6 +138,11 @@ export class Metrics {
 
   telegramPosted(chat: 'private' | 'group', count: number): void {
     this.telegramMessages.inc({ chat }, count);
+  }
+
+  /** A send is made again although an earlier attempt's outcome is unknown: the customer or the group may see it twice. */
+  unknownOutcomeRepeat(method: string): void {
+    this.unknownOutcomeRepeats.inc({ method });
   }
 
   telegramBudget(instances: number, globalShare: number, groupShare: number): void {

@@ -35,6 +35,13 @@ describe('classifyTelegramError', () => {
     expect(classifyTelegramError('copyMessage', { name: 'AbortError', message: 'aborted' }).answered).toBe(false);
   });
 
+  it('knows a call without an answer may have been carried out, unless it never left', () => {
+    expect(classifyTelegramError('copyMessage', api(502, 'Bad Gateway')).outcomeUnknown).toBe(false);
+    expect(classifyTelegramError('copyMessage', { name: 'AbortError', message: 'aborted' }).outcomeUnknown).toBe(true);
+    expect(classifyTelegramError('copyMessage', { name: 'FetchError', code: 'ECONNRESET', message: 'socket hang up' }).outcomeUnknown).toBe(true);
+    expect(classifyTelegramError('copyMessage', { name: 'FetchError', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }).outcomeUnknown).toBe(false);
+  });
+
   it('keeps retry_after in seconds', () => {
     const error = classifyTelegramError('sendMessage', api(429, 'Too Many Requests: retry after 7', { retry_after: 7 }));
     expect(error.retryAfterSeconds).toBe(7);

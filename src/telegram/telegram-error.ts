@@ -20,6 +20,8 @@ export class TelegramCallError extends Error {
     readonly code: number | undefined,
     readonly description: string,
     readonly retryAfterSeconds?: number,
+    /** No answer, but the request never left (the connection was refused, the name did not resolve). */
+    private readonly neverSent = false,
   ) {
     super(`${method}: ${code ?? 'network'} ${description}`);
     this.name = 'TelegramCallError';
@@ -43,6 +45,11 @@ export class TelegramCallError extends Error {
    */
   get answered(): boolean {
     return this.code !== undefined;
+  }
+
+  /** Neither answered nor known to have stayed here: Telegram may have carried the call out, and repeating it may repeat its effect. */
+  get outcomeUnknown(): boolean {
+    return !this.answered && !this.neverSent;
   }
 }
 
@@ -69,6 +76,8 @@ const NO_ACCESS = [
 const UNCOPYABLE = [/the message can't be copied/, /messages can't be forwarded/];
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+/** Network errors before the request left this machine: Telegram cannot have carried it out. */
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export function classifyTelegramError(method: string, raw: unknown): TelegramCallError {
   if (raw instanceof TelegramCallError) return raw;
@@ -92,7 +101,8 @@ export function classifyTelegramError(method: string, raw: unknown): TelegramCal
   }
   const networkCode = typeof error.code === 'string' ? error.code : undefined;
   if (error.name === 'FetchError' || error.name === 'AbortError' || (networkCode && NETWORK_CODES.has(networkCode))) {
-    return new TelegramCallError(method, 'transient', undefined, error.message ?? 'network error');
+    const neverSent = networkCode !== undefined && NEVER_SENT_CODES.has(networkCode);
+    return new TelegramCallError(method, 'transient', undefined, error.message ?? 'network error', undefined, neverSent);
   }
   return new TelegramCallError(method, 'transient', undefined, error.message ?? String(raw));
 }

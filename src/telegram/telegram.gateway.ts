@@ -34,6 +34,11 @@ const SENDS = new Set<string>([
   'sendVoice', 'sendAudio', 'sendAnimation', 'sendSticker', 'sendVideoNote', 'sendMediaGroup', 'createForumTopic', 'editForumTopic',
 ]);
 /**
+ * Sends whose repetition posts a second message (or topic): repeating one after an attempt that got no
+ * answer is counted, since the first may have been carried out (editForumTopic only renames again).
+ */
+const POSTS = new Set([...SENDS].filter((method) => method !== 'editForumTopic'));
+/**
  * Edits count against a group's budget (Telegram limits group edits to about 20/min), but a customer's
  * menu edits in a private chat do not hold up their acknowledgement.
  */
@@ -87,9 +92,12 @@ export class TelegramGateway {
     const retries = options.retries ?? 2;
     const chatId = limitedChat(method, payload);
     const count = messagesPosted(method, payload);
+    // The last attempt got no answer (a timeout, a dropped connection): Telegram may have carried it out.
+    let outcomeUnknown = false;
     for (let attempt = 0; ; attempt++) {
       const permit = Number.isFinite(chatId) ? await this.scheduler.acquire(chatId, options.lane ?? 'group', { count, key: options.key, first: options.first }) : undefined;
       try {
+        if (outcomeUnknown && POSTS.has(method)) this.metrics.unknownOutcomeRepeat(method);
         const result = await this.once(method, payload);
         permit?.release(true);
         this.metrics.telegramCall(method, 'ok', true);
@@ -97,6 +105,7 @@ export class TelegramGateway {
         return result;
       } catch (raw) {
         const error = this.classify(method, payload, raw);
+        outcomeUnknown = error.outcomeUnknown;
         this.metrics.telegramCall(method, error.kind, error.answered && error.kind !== 'transient');
         // Answered with an error, nothing was posted: the slot is free again. No answer: it may have been.
         permit?.release(!error.answered);
@@ -112,8 +121,9 @@ export class TelegramGateway {
               ? 0
               : (error.retryAfterSeconds ?? 1) * 1000
             : Math.min(4000, 250 * 2 ** attempt) * (0.5 + Math.random());
+        const twice = outcomeUnknown && POSTS.has(method) ? ' (no answer: it may arrive twice)' : '';
         this.logger.warn(
-          `${method} ${error.kind} (${error.description}); retrying ${error.kind === 'retry-after' ? `after ${error.retryAfterSeconds} s` : `in ${Math.round(delayMs)} ms`}`,
+          `${method} ${error.kind} (${error.description}); retrying ${error.kind === 'retry-after' ? `after ${error.retryAfterSeconds} s` : `in ${Math.round(delayMs)} ms`}${twice}`,
         );
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }

@@ -54,6 +54,21 @@ export class UpdatePoller {
     }
   }
 
+  /** One long poll, with a deadline of its own: a half-open connection must not stop intake for minutes. */
+  private async getUpdates(timeout: number, stopping: AbortSignal): Promise<Update[]> {
+    const overdue = new AbortController();
+    const timer = setTimeout(() => overdue.abort(), timeout * 1000 + POLL_GRACE_MS);
+    try {
+      return await this.telegram.callApi(
+        'getUpdates',
+        { offset: this.offset, timeout, allowed_updates: [...this.options.allowedUpdates] as never },
+        { signal: AbortSignal.any([stopping, overdue.signal]) as never },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async loop(started: () => void): Promise<void> {
     const signal = this.controller!.signal;
     let failures = 0;
@@ -63,13 +78,7 @@ export class UpdatePoller {
       let updates: Update[];
       const timeout = first ? 0 : (this.options.timeout ?? 30);
       try {
-        // Its own deadline: a half-open connection must not stop intake for minutes.
-        const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeout * 1000 + POLL_GRACE_MS)]);
-        updates = await this.telegram.callApi(
-          'getUpdates',
-          { offset: this.offset, timeout, allowed_updates: [...this.options.allowedUpdates] as never },
-          { signal: deadline as never },
-        );
+        updates = await this.getUpdates(timeout, signal);
         failures = 0;
       } catch (raw) {
         if (signal.aborted) return;

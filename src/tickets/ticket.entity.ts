@@ -64,6 +64,10 @@ export class Ticket {
   @Column({ name: 'ack_message_id', type: 'integer', nullable: true })
   ackMessageId: number | null;
 
+  /** Set while an acknowledgement may have been requested without a recorded result (from the ticket's creation: it follows the COMMIT). */
+  @Column({ name: 'ack_started_at', type: 'timestamptz', nullable: true })
+  ackStartedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

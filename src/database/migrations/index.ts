@@ -15,6 +15,7 @@ import { SlowDown1764002100000 } from './1764002100000-slow-down';
 import { IntakeIndex1764002200000 } from './1764002200000-intake-index';
 import { TicketGroup1764002300000 } from './1764002300000-ticket-group';
 import { SharedBudget1764002400000 } from './1764002400000-shared-budget';
+import { AckStarted1764002470000 } from './1764002470000-ack-started';
 import { SentAnswers1764002500000 } from './1764002500000-sent-answers';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests load the same set. */
@@ -32,5 +33,6 @@ export const migrations = [
   IntakeIndex1764002200000,
   TicketGroup1764002300000,
   SharedBudget1764002400000,
+  AckStarted1764002470000,
   SentAnswers1764002500000,
 ];

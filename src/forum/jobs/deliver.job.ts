@@ -16,6 +16,7 @@ import { albumRuns, settledAlbum } from '../albums';
 import { TopicNotes } from '../topic-notes.service';
 import { TopicStatusService } from '../topic-status.service';
 import { persist } from '../../database/persist';
+import { Metrics } from '../../metrics/metrics.service';
 
 /**
  * `ticket.deliver`: copies the agents' pending answers of a ticket to the customer, in order, albums as
@@ -38,6 +39,7 @@ export class DeliverJob implements OnModuleInit {
     private readonly conversation: ConversationService,
     private readonly notes: TopicNotes,
     private readonly status: TopicStatusService,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleInit(): void {
@@ -81,6 +83,25 @@ export class DeliverJob implements OnModuleInit {
     }
   }
 
+  /**
+   * Marks the answers as requested, sends, and clears the mark when Telegram answered with an error
+   * (nothing was sent). A mark found set means an earlier attempt's outcome is unknown (a crash, a
+   * timeout): the answer goes again, so the customer may see it twice, and that is logged and counted.
+   */
+  private async requested<T>(ticket: Ticket, run: TicketMessage[], ids: number[], method: string, send: () => Promise<T>): Promise<T> {
+    if (run.some((m) => m.copyStartedAt)) {
+      this.logger.warn(`ticket #${ticket.id}: answer ${run[0].messageId} may be delivered twice (an earlier attempt's outcome is unknown)`);
+      this.metrics.unknownOutcomeRepeat(method);
+    }
+    await this.messages.markCopyStarted(ids);
+    try {
+      return await send();
+    } catch (error) {
+      if (error instanceof TelegramCallError && !error.outcomeUnknown) await this.messages.clearCopyStarted(ids);
+      throw error;
+    }
+  }
+
   private async copyOne(ticket: Ticket, message: TicketMessage): Promise<void> {
     const replyTo = await this.messages.mapReply(ticket.id, 'agent', message.replyToMessageId);
     const reply = replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {};
@@ -96,15 +117,16 @@ export class DeliverJob implements OnModuleInit {
     let sentId: number;
     if (signature && message.kind === 'text' && message.text) {
       // copyMessage cannot change a text, so a signed text is sent anew with its original formatting.
-      const sent = await this.gateway.call(
-        'sendMessage',
-        { chat_id: ticket.customerId, text: `${message.text}\n\n${signature}`, entities: (message.entities ?? []) as MessageEntity[], ...reply },
-        { lane: 'customer' },
+      const text = `${message.text}\n\n${signature}`;
+      const sent = await this.requested(ticket, [message], [message.id], 'sendMessage', () =>
+        this.gateway.call('sendMessage', { chat_id: ticket.customerId, text, entities: (message.entities ?? []) as MessageEntity[], ...reply }, { lane: 'customer' }),
       );
       sentId = sent.message_id;
     } else {
       const caption = signature && message.text !== null && message.kind !== 'text' ? { caption: `${message.text}\n\n${signature}`, caption_entities: (message.entities ?? []) as MessageEntity[] } : {};
-      const copy = await this.gateway.copyMessage(ticket.customerId, ticket.groupId, message.messageId, { ...reply, ...caption }, { lane: 'customer' });
+      const copy = await this.requested(ticket, [message], [message.id], 'copyMessage', () =>
+        this.gateway.copyMessage(ticket.customerId, ticket.groupId, message.messageId, { ...reply, ...caption }, { lane: 'customer' }),
+      );
       sentId = copy.message_id;
     }
     await persist(() => this.messages.recordCopy(message.id, sentId), `ticket #${ticket.id}: answer ${message.messageId}`, this.logger);
@@ -112,10 +134,8 @@ export class DeliverJob implements OnModuleInit {
 
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
     const items = await settledAlbum(this.messages, ticket.id, 'agent', run[0].mediaGroupId!);
-    const copies = await this.gateway.call(
-      'copyMessages',
-      { chat_id: ticket.customerId, from_chat_id: ticket.groupId, message_ids: items.map((m) => m.messageId) },
-      { lane: 'customer' },
+    const copies = await this.requested(ticket, run, items.map((m) => m.id), 'copyMessages', () =>
+      this.gateway.call('copyMessages', { chat_id: ticket.customerId, from_chat_id: ticket.groupId, message_ids: items.map((m) => m.messageId) }, { lane: 'customer' }),
     );
     await persist(() => this.messages.recordAlbumCopies(items, copies), `ticket #${ticket.id}: album answer`, this.logger);
   }

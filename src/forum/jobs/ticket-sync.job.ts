@@ -122,6 +122,8 @@ export class TicketSyncJob implements OnModuleInit {
     if (ticket.topicRequestedAt) {
       const adopted = await this.awaitAdoption(ticket);
       if (adopted.threadId) return adopted;
+      // The earlier request's topic never showed: another is created (a late-found first one is removed as a duplicate).
+      this.metrics.unknownOutcomeRepeat('createForumTopic');
     }
     const first = await this.messages.firstCustomerMessage(ticket.id);
     const label = this.catalog.label(this.config.supportLanguage, ticket.category, ticket.subcategory);
@@ -197,6 +199,7 @@ export class TicketSyncJob implements OnModuleInit {
   private async postCardWith(ticket: Ticket, message: TicketMessage, combined: CardWithMessage): Promise<Ticket | null> {
     if (message.copyStartedAt) {
       this.logger.warn(`ticket #${ticket.id}: message ${message.messageId} may be copied twice (an earlier attempt's outcome is unknown)`);
+      this.metrics.unknownOutcomeRepeat(combined.kind === 'text' ? 'sendMessage' : 'copyMessage');
     }
     await this.messages.markCopyStarted([message.id]);
     const target = { chat_id: ticket.groupId, message_thread_id: ticket.threadId! };

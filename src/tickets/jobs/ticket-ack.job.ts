@@ -15,7 +15,9 @@ import { persist } from '../../database/persist';
 /**
  * The acknowledgement "thank you, we will review it in order of the queue": sent inline right after the
  * ticket's COMMIT, and by the durable `ticket.ack` job when that could not happen (Telegram unreachable,
- * a 429 storm, or a crash between COMMIT and the send). Recorded once sent, so it is never sent twice.
+ * a 429 storm, or a crash between COMMIT and the send). Recorded once sent, so a known outcome is never
+ * repeated; one whose request got no answer (a timeout, a crash mid-call) is sent again and counted
+ * (`helpdesk_telegram_unknown_outcome_repeats_total`), since the customer may then have it twice.
  */
 @Injectable()
 export class TicketAckJob implements OnModuleInit {
@@ -48,6 +50,10 @@ export class TicketAckJob implements OnModuleInit {
         return;
       }
       this.logger.warn(`ticket #${ticket.id}: acknowledgement failed inline (${error.message}); a job will retry it`);
+      // Telegram answered: nothing was sent, so the job's send is no repeat. Without an answer the mark stays.
+      if (!error.outcomeUnknown) {
+        await this.tickets.clearAckStarted(ticket.id).catch((e: Error) => this.logger.debug(`ticket #${ticket.id}: ${e.message}`));
+      }
       await this.jobs.send('ticket.ack', { ticketId: ticket.id });
     }
   }
@@ -68,9 +74,18 @@ export class TicketAckJob implements OnModuleInit {
     const ticket = await this.tickets.find(ticketId);
     if (!ticket || ticket.ackMessageId !== null) return;
     const first = await this.messages.firstCustomerMessage(ticketId);
+    if (ticket.ackStartedAt) {
+      // Requested before (inline, or by an attempt that died with its instance), result never recorded: the
+      // customer may have it. Sent again all the same: a customer must learn that the ticket exists.
+      this.logger.warn(`ticket #${ticket.id}: the acknowledgement may arrive twice (an earlier attempt's outcome is unknown)`);
+      this.metrics.unknownOutcomeRepeat('sendMessage');
+    } else {
+      await this.tickets.markAckStarted(ticket.id);
+    }
     try {
       await this.send(ticket, first?.messageId, 3);
     } catch (error) {
+      if (error instanceof TelegramCallError && !error.outcomeUnknown) await this.tickets.clearAckStarted(ticket.id);
       if (error instanceof TelegramCallError && error.kind === 'blocked') return this.giveUp(ticket, error);
       throw error;
     }

@@ -280,6 +280,16 @@ export class TicketRepository {
     await this.dataSource.query(`UPDATE tickets SET ack_message_id = $2 WHERE id = $1 AND ack_message_id IS NULL`, [id, messageId]);
   }
 
+  /** An acknowledgement is about to be requested: until its result is recorded, its outcome is unknown. */
+  async markAckStarted(id: number): Promise<void> {
+    await this.dataSource.query(`UPDATE tickets SET ack_started_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** Telegram answered the acknowledgement with an error: nothing was sent, the next attempt is no repeat. */
+  async clearAckStarted(id: number): Promise<void> {
+    await this.dataSource.query(`UPDATE tickets SET ack_started_at = NULL WHERE id = $1`, [id]);
+  }
+
   /** Tickets older than `minAgeSeconds` whose acknowledgement was never recorded (a crash between COMMIT and the send). */
   async unacknowledged(minAgeSeconds: number, limit: number, skip: number[] = []): Promise<number[]> {
     const rows: { id: string }[] = await this.dataSource.query(
