@@ -76,4 +76,26 @@ describe('an update that keeps failing', () => {
     );
     expect(next.after).toBe(true);
   }, 90_000);
+
+  it('stores a message with a NUL character (which PostgreSQL refuses) with the character replaced, and goes on', async () => {
+    const { emu } = desk;
+    const user = emu.createUser({ first_name: 'Nul', language_code: 'en' });
+    const other = emu.createUser({ first_name: 'Beside', language_code: 'en' });
+    await chooseCategory(emu, user);
+    await chooseCategory(emu, other);
+    // In one batch with another customer's message: a batch that cannot be stored is confirmed to nobody.
+    emu.userSendText(user.id, 'before\u0000after');
+    emu.userSendText(other.id, 'a plain question');
+    await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement of the NUL message' });
+    await emu.waitFor(() => ackFor(emu, other.id), { what: 'the acknowledgement beside it' });
+    const [row] = await desk.sql<{ text: string }>(
+      `SELECT m.text FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.customer_id = $1 AND m.direction = 'customer'`,
+      [user.id],
+    );
+    expect(row.text).toBe('before\uFFFDafter');
+    const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.includes('#') && topicMessages(emu, t.message_thread_id).some((m) => m.text?.startsWith('before'))), {
+      what: 'the message in its topic',
+    });
+    expect(topic).toBeDefined();
+  });
 });

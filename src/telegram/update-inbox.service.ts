@@ -74,8 +74,9 @@ export class UpdateInbox {
   }
 
   /** Stores the updates; resolves once they are in PostgreSQL (throws if they could not be stored). */
-  async accept(updates: Update[]): Promise<void> {
+  async accept(incoming: Update[]): Promise<void> {
     const receivedAt = Date.now();
+    const updates = incoming.map(storable);
     const stored = await this.inbox.store(
       updates.map((update) => ({ updateId: update.update_id, chatKey: chatKeyOf(update), payload: update })),
       LEASE_S,
@@ -210,3 +211,15 @@ export class UpdateInbox {
     this.logger.warn(`${line}; nothing is confirmed to Telegram until it is stored`);
   }
 }
+
+/**
+ * The update as PostgreSQL can keep it: a NUL character (U+0000) is refused in jsonb and text alike,
+ * so one such message would stop its whole batch from being stored, and so confirmed, for good. It is
+ * invisible anyway; it becomes U+FFFD (the replacement character). Anything else is kept as it came.
+ */
+export function storable(update: Update): Update {
+  const json = JSON.stringify(update);
+  if (!json.includes('\\u0000')) return update;
+  return JSON.parse(json, (_key, value: unknown) => (typeof value === 'string' ? value.replace(/\u0000/g, '\uFFFD') : value)) as Update;
+}
+
