@@ -1,4 +1,6 @@
-import { BATCH_MAX, albumRuns, copyBatches } from './albums';
+import type { InboxRepository } from '../telegram/repositories/inbox.repository';
+import type { TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
+import { ALBUM_SETTLE_MS, BATCH_MAX, albumRuns, copyBatches, settledAlbum } from './albums';
 
 describe('albumRuns', () => {
   it('groups consecutive items of one album and keeps everything else alone, in order', () => {
@@ -37,5 +39,62 @@ describe('copyBatches', () => {
   it('cuts long runs into batches of BATCH_MAX', () => {
     const many = Array.from({ length: 23 }, (_, i) => [m(i + 1)]);
     expect(copyBatches(many).map((run) => run.length)).toEqual([BATCH_MAX, BATCH_MAX, 3]);
+  });
+});
+
+describe('settledAlbum', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  const item = (id: number) => ({ id, chatId: -1001, messageId: 100 + id });
+  /** Album rows as the tickets hold them, and whether the inbox still has an unhandled item, call by call. */
+  const fakes = (rows: { ids: number[]; youngestMs: number }[], inboxHolds: boolean[]) => {
+    const messages = {
+      albumItems: jest.fn(async () => {
+        const r = rows.length > 1 ? rows.shift()! : rows[0];
+        return { items: r.ids.map(item), youngestMs: r.youngestMs };
+      }),
+    };
+    const inbox = { holdsAlbumItem: jest.fn(async () => (inboxHolds.length > 1 ? inboxHolds.shift()! : inboxHolds[0])) };
+    return { messages: messages as unknown as TicketMessageRepository, inbox: inbox as unknown as InboxRepository, calls: inbox.holdsAlbumItem };
+  };
+  const settle = async <T>(promise: Promise<T>): Promise<T> => {
+    let done = false;
+    void promise.then(() => (done = true));
+    for (let i = 0; i < 200 && !done; i++) await jest.advanceTimersByTimeAsync(100);
+    return promise;
+  };
+
+  it('waits for an item the inbox holds but has not handled, however long ago the last one was stored', async () => {
+    const { messages, inbox, calls } = fakes(
+      [
+        { ids: [1], youngestMs: 900 },
+        { ids: [1], youngestMs: 1000 },
+        { ids: [1, 2, 3], youngestMs: 800 },
+      ],
+      [true, true, false],
+    );
+    const items = await settle(settledAlbum(messages, inbox, 7, 'agent', 'album'));
+    expect(items.map((i) => i.id)).toEqual([1, 2, 3]);
+    expect(calls).toHaveBeenCalledWith('-1001', 'album');
+  });
+
+  it('waits out ALBUM_SETTLE_MS after the youngest item before asking the inbox', async () => {
+    const { messages, inbox, calls } = fakes(
+      [
+        { ids: [1], youngestMs: 100 },
+        { ids: [1, 2], youngestMs: ALBUM_SETTLE_MS + 20 },
+      ],
+      [false],
+    );
+    const items = await settle(settledAlbum(messages, inbox, 7, 'customer', 'album'));
+    expect(items.map((i) => i.id)).toEqual([1, 2]);
+    expect(calls).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not wait for the inbox for ever (an item stuck there is copied with a later run)', async () => {
+    const { messages, inbox } = fakes([{ ids: [1, 2], youngestMs: 5000 }], [true]);
+    const items = await settle(settledAlbum(messages, inbox, 7, 'customer', 'album'));
+    expect(items.map((i) => i.id)).toEqual([1, 2]);
   });
 });

@@ -1,4 +1,5 @@
 import type { MessageDirection } from '../tickets/ticket-message.entity';
+import type { InboxRepository } from '../telegram/repositories/inbox.repository';
 import { AlbumItem, TicketMessageRepository } from '../tickets/repositories/ticket-message.repository';
 
 /** Album items arrive as separate updates; their copies wait until no new item came for this long. */
@@ -15,20 +16,36 @@ export function albumRuns<T extends { mediaGroupId: string | null }>(messages: T
   return runs;
 }
 
+/** An album waits at most this long for items the inbox holds but has not handled (a busy instance). */
+const ALBUM_INBOX_WAIT_MS = 10_000;
+
 /**
- * The pending items of an album, once no new item arrived for ALBUM_SETTLE_MS: Telegram delivers each
- * item as its own update and nothing marks the last one.
+ * The pending items of an album, once no new item arrived for ALBUM_SETTLE_MS and none is waiting in the
+ * inbox: Telegram delivers each item as its own update and nothing marks the last one, and an instance
+ * under load may store an item well after the one before it.
  */
 export async function settledAlbum(
   messages: TicketMessageRepository,
+  inbox: InboxRepository,
   ticketId: number,
   direction: MessageDirection,
   mediaGroupId: string,
 ): Promise<AlbumItem[]> {
+  const started = Date.now();
   for (;;) {
     const { items, youngestMs } = await messages.albumItems(ticketId, direction, mediaGroupId);
-    if (youngestMs >= ALBUM_SETTLE_MS) return items;
-    await new Promise((r) => setTimeout(r, ALBUM_SETTLE_MS - youngestMs + 20));
+    if (youngestMs < ALBUM_SETTLE_MS) {
+      await new Promise((r) => setTimeout(r, ALBUM_SETTLE_MS - youngestMs + 20));
+      continue;
+    }
+    if (!items.length) return items;
+    // The items come from one chat: the customer's, or the support group's for an agent's album.
+    const chatKey = String(items[0].chatId);
+    if (Date.now() - started < ALBUM_INBOX_WAIT_MS && (await inbox.holdsAlbumItem(chatKey, mediaGroupId))) {
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    return items;
   }
 }
 

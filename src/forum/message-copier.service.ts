@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { InboxRepository } from '../telegram/repositories/inbox.repository';
 import { persist } from '../database/persist';
 import { Metrics } from '../metrics/metrics.service';
 import { I18n } from '../telegram/i18n/i18n.service';
@@ -30,6 +31,7 @@ export class MessageCopier {
 
   constructor(
     private readonly messages: TicketMessageRepository,
+    private readonly inbox: InboxRepository,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
     private readonly notes: TopicNotes,
@@ -107,7 +109,7 @@ export class MessageCopier {
 
   /** An album goes as one: copyMessages keeps the grouping, once every item has arrived. */
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
-    const items = await settledAlbum(this.messages, ticket.id, 'customer', run[0].mediaGroupId!);
+    const items = await settledAlbum(this.messages, this.inbox, ticket.id, 'customer', run[0].mediaGroupId!);
     const ids = items.map((m) => m.id);
     if (run.some((m) => m.copyStartedAt)) {
       this.logger.warn(`ticket #${ticket.id}: album ${run[0].mediaGroupId} may be copied twice (an earlier attempt's outcome is unknown)`);

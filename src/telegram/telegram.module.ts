@@ -6,7 +6,6 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { BotRunner } from './bot-runner.service';
 import { TelegramCoreModule } from './telegram-core.module';
 import { BudgetRepository } from './repositories/budget.repository';
-import { InboxRepository } from './repositories/inbox.repository';
 import { SharedBudget } from './shared-budget.service';
 import { UpdateInbox } from './update-inbox.service';
 import { UpdatePipeline } from './update-pipeline';
@@ -28,7 +27,7 @@ import { UpdatePipeline } from './update-pipeline';
       }),
     }),
   ],
-  providers: [InboxRepository, UpdateInbox, BotRunner, BudgetRepository, SharedBudget],
+  providers: [UpdateInbox, BotRunner, BudgetRepository, SharedBudget],
   exports: [BotRunner],
 })
 export class TelegramModule {}

@@ -28,6 +28,18 @@ describe('InboxRepository', () => {
     expect(await ctx.sql(`SELECT payload FROM telegram_inbox WHERE update_id = $1`, [u.update_id])).toEqual([{ payload: u }]);
   });
 
+  it("knows whether an album's item is stored but not handled yet, in that chat only", async () => {
+    const base = update(-1006) as unknown as { update_id: number; message: object };
+    const item = { ...base, message: { ...base.message, media_group_id: 'album-9', photo: [] } } as unknown as Update;
+    expect(await inbox.holdsAlbumItem('-1006', 'album-9')).toBe(false);
+    await store([item]);
+    expect(await inbox.holdsAlbumItem('-1006', 'album-9')).toBe(true);
+    expect(await inbox.holdsAlbumItem('-1007', 'album-9')).toBe(false);
+    expect(await inbox.holdsAlbumItem('-1006', 'album-10')).toBe(false);
+    await inbox.markHandled([item.update_id]);
+    expect(await inbox.holdsAlbumItem('-1006', 'album-9')).toBe(false);
+  });
+
   it('names the older updates of the same chat still pending, but not its own batch-mates or other chats', async () => {
     const [a, b] = [update(2), update(2)];
     expect(await store([a, b])).toEqual([

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InboxRepository } from '../../telegram/repositories/inbox.repository';
 import type { MessageEntity } from 'telegraf/types';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { LEASES } from '../../database/locks';
@@ -33,6 +34,7 @@ export class DeliverJob implements OnModuleInit {
     private readonly leases: WorkLeaseRepository,
     private readonly tickets: TicketRepository,
     private readonly messages: TicketMessageRepository,
+    private readonly inbox: InboxRepository,
     private readonly jobs: JobQueue,
     private readonly gateway: TelegramGateway,
     private readonly i18n: I18n,
@@ -133,7 +135,7 @@ export class DeliverJob implements OnModuleInit {
   }
 
   private async copyAlbum(ticket: Ticket, run: TicketMessage[]): Promise<void> {
-    const items = await settledAlbum(this.messages, ticket.id, 'agent', run[0].mediaGroupId!);
+    const items = await settledAlbum(this.messages, this.inbox, ticket.id, 'agent', run[0].mediaGroupId!);
     const copies = await this.requested(ticket, run, items.map((m) => m.id), 'copyMessages', () =>
       this.gateway.call('copyMessages', { chat_id: ticket.customerId, from_chat_id: ticket.groupId, message_ids: items.map((m) => m.messageId) }, { lane: 'customer' }),
     );

@@ -53,6 +53,18 @@ export class InboxRepository {
     return rows.map((row) => ({ updateId: Number(row.update_id), olderPending: row.older_pending.map(Number) }));
   }
 
+  /**
+   * Whether an update of `chatKey` that carries an item of the album `mediaGroupId` is stored but not
+   * handled yet: Telegram has delivered more of the album than the tickets hold so far.
+   */
+  async holdsAlbumItem(chatKey: string, mediaGroupId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM telegram_inbox t WHERE t.chat_key = $1 AND ${pending('t')} AND t.payload->'message'->>'media_group_id' = $2 LIMIT 1`,
+      [chatKey, mediaGroupId],
+    );
+    return rows.length > 0;
+  }
+
   async markHandled(updateIds: number[]): Promise<void> {
     await this.dataSource.query(`UPDATE telegram_inbox SET handled_at = now(), leased_until = NULL WHERE update_id = ANY($1::bigint[])`, [updateIds]);
   }
