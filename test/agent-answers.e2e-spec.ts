@@ -1,5 +1,5 @@
 import type { TgUser } from '../src/sandbox/emulator';
-import { TestDesk, ackFor, botMessages, chooseCategory, startDesk } from './support/test-desk';
+import { TestDesk, botMessages, startDesk, openTicket as openTicketIn } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 /** Agent answers that Telegram would refuse as they are, with AGENT_SIGNATURE on. */
@@ -13,19 +13,9 @@ describe('agent answers at Telegram’s limits', () => {
   });
   afterAll(() => desk?.close());
 
-  async function openTicket(text: string): Promise<{ user: TgUser; threadId: number }> {
-    const { emu } = desk;
-    const user = emu.createUser({ first_name: 'Limits', language_code: 'en' });
-    await chooseCategory(emu, user);
-    emu.userSendText(user.id, text);
-    await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
-    const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(` · ${text}`)), { what: 'the topic' });
-    // The card and the copy are in: the group's own sends are done before a test injects a fault.
-    await emu.waitFor(() => topicMessages(emu, topic.message_thread_id).find((m) => m.from?.id === emu.botUser.id && m.text === text), {
-      what: 'the copy',
-    });
-    return { user, threadId: topic.message_thread_id };
-  }
+  // The card and the copy are in: the group's own sends are done before a test injects a fault.
+  const openTicket = (text: string) => openTicketIn(desk.emu, text, { name: 'Limits' });
+
 
   it('signs an ordinary answer, and delivers one the signature would push past 4096 characters unsigned', async () => {
     const { emu } = desk;

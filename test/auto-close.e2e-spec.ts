@@ -1,8 +1,8 @@
 import { AutoCloseService } from '../src/auto-close/auto-close.service';
 import { OPEN_PAGE_SIZE } from '../src/forum/desk-commands.service';
-import type { TgMessage, TgUser } from '../src/sandbox/emulator';
+import type { TgUser } from '../src/sandbox/emulator';
 import { TOPIC_ICON_STICKERS } from '../src/sandbox/emulator/methods/topics';
-import { TestDesk, ackFor, botMessages, buttons as buttonsOf, chooseCategory, startDesk } from './support/test-desk';
+import { TestDesk, botMessages, buttons as buttonsOf, startDesk, copyInTopic, openTicket as openTicketIn } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 /**
@@ -22,20 +22,8 @@ describe('auto-close', () => {
   afterEach(() => desk.emu.clearFaults());
 
   /** A customer with an open ticket whose first message is already in its topic. */
-  async function openTicket(first = `hello ${++seq}`): Promise<{ user: TgUser; threadId: number; first: TgMessage; ticketId: number }> {
-    const { emu } = desk;
-    const user = emu.createUser({ first_name: `Customer${seq}`, language_code: 'en' });
-    await chooseCategory(emu, user);
-    const sent = emu.userSendText(user.id, first);
-    await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
-    const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(` · ${first}`)), { what: 'the topic' });
-    await emu.waitFor(() => copyIn(topic.message_thread_id, first), { what: 'the first copy' });
-    const ticketId = Number(/^#(\d+)/.exec(topic.name)![1]);
-    return { user, threadId: topic.message_thread_id, first: sent, ticketId };
-  }
-
-  const copyIn = (threadId: number, text: string) =>
-    topicMessages(desk.emu, threadId).find((m) => m.from?.id === desk.emu.botUser.id && m.text === text);
+  const openTicket = (first = `hello ${++seq}`) => openTicketIn(desk.emu, first, { name: `Customer${seq}` });
+  const copyIn = (threadId: number, text: string) => copyInTopic(desk.emu, threadId, text);
   const fromTeam = (userId: number) => botMessages(desk.emu, userId);
   const ticketRow = async (id: number) => (await desk.sql<{ status: string; last_speaker: string }>('SELECT * FROM tickets WHERE id = $1', [id]))[0];
 

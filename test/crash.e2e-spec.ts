@@ -1,8 +1,6 @@
 import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
-import { ChildApp, buildApp } from './support/child-app';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ChildApp, buildApp, childEnv, startPollingChild, stopChildren } from './support/child-app';
 import { AddressInfo, createServer } from 'node:net';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
 import { ackFor, botMessages, chooseCategory } from './support/test-desk';
@@ -30,42 +28,18 @@ describe('crash safety (built app, SIGKILL)', () => {
     }
   };
 
-  const startApp = async () => {
-    const child = new ChildApp(env);
-    children.push(child);
-    const before = emu.callRecords('getUpdates').length;
-    await emu.waitFor(() => emu.callRecords('getUpdates').length > before || !child.running || undefined, {
-      what: 'the app to poll',
-      timeoutMs: 30_000,
-    });
-    if (!child.running) throw new Error(`the app exited:\n${child.output.join('\n')}`);
-    return child;
-  };
+  const startApp = () => startPollingChild(emu, env, children);
 
   beforeAll(async () => {
     buildApp();
     emu = new BotApiEmulator();
     await emu.start();
     database = await createTestDatabase();
-    env = {
-      BOT_TOKEN: emu.token,
-      SUPPORT_CHAT_ID: String(emu.supportChatId),
-      TELEGRAM_API_ROOT: emu.apiRoot,
-      DATABASE_URL: database.url,
-      PORT: '0',
-      RATE_LIMIT_GROUP_PER_MINUTE: '6000',
-      RATE_LIMIT_GROUP_PER_SECOND: '100',
-      RATE_LIMIT_CHAT_BURST: '50',
-      RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
-    };
+    env = childEnv(emu, database.url, { PORT: '0', RATE_LIMIT_GLOBAL_PER_SECOND: '1000' });
   }, 180_000);
 
   afterAll(async () => {
-    // The apps' own logs, for when this test fails (test/artifacts is not tracked).
-    mkdirSync(join(__dirname, 'artifacts'), { recursive: true });
-    for (const [i, child] of children.entries()) writeFileSync(join(__dirname, 'artifacts', `crash-app-run-${i + 1}.log`), child.output.join('\n'));
-    for (const child of children) if (child.running) child.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
+    await stopChildren('crash', children);
     await emu?.stop();
     await database?.drop();
   });

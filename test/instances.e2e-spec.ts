@@ -4,9 +4,9 @@ import { Client } from 'pg';
 import { DEFAULT_POOL_SIZE } from '../src/database/data-source-options';
 import { PG_BOSS_POOL_SIZE } from '../src/jobs/pg-boss.driver';
 import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
-import { ChildApp, buildApp } from './support/child-app';
+import { ChildApp, buildApp, childEnv } from './support/child-app';
 import { createTestDatabase } from './support/database';
-import { ackFor, botMessages, chooseCategory, sleep } from './support/test-desk';
+import { botMessages, chooseCategory, sleep } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 const SECRET = 'instances-secret_42';
@@ -95,21 +95,16 @@ describe('two webhook instances on a stock PostgreSQL, one of them killed', () =
     const lbPort = await balancer.listen();
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
-      const app = new ChildApp({
-        BOT_TOKEN: emu.token,
-        SUPPORT_CHAT_ID: String(emu.supportChatId),
-        TELEGRAM_API_ROOT: emu.apiRoot,
-        DATABASE_URL: database.url,
-        BOT_MODE: 'webhook',
-        WEBHOOK_URL: `http://127.0.0.1:${lbPort}${PATH}`,
-        WEBHOOK_SECRET: SECRET,
-        PORT: String(port),
-        RATE_LIMIT_GROUP_PER_MINUTE: '6000',
-        RATE_LIMIT_GROUP_PER_SECOND: '100',
-        RATE_LIMIT_CHAT_BURST: '50',
-        RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
-        LOG_LEVEL: 'warn',
-      });
+      const app = new ChildApp(
+        childEnv(emu, database.url, {
+          BOT_MODE: 'webhook',
+          WEBHOOK_URL: `http://127.0.0.1:${lbPort}${PATH}`,
+          WEBHOOK_SECRET: SECRET,
+          PORT: String(port),
+          RATE_LIMIT_GLOBAL_PER_SECOND: '1000',
+          LOG_LEVEL: 'warn',
+        }),
+      );
       children.push({ app, port });
     }
     await emu.waitFor(() => (emu.callRecords('setWebhook').filter((c) => c.ok).length >= 2 ? true : undefined) || children.some((c) => !c.app.running) || undefined, {

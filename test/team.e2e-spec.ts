@@ -2,7 +2,7 @@ import { BotApiEmulator } from '../src/sandbox/emulator';
 import type { TgMessage, TgUser } from '../src/sandbox/emulator';
 import { TOPIC_ICON_STICKERS } from '../src/sandbox/emulator/methods/topics';
 import { SlaService } from '../src/team/sla.service';
-import { TestDesk, ackFor, botMessages, chooseCategory, click, handled, sleep, startDesk } from './support/test-desk';
+import { TestDesk, botMessages, chooseCategory, click, handled, sleep, startDesk, copyInTopic, openTicket as openTicketIn } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
 /** Team tools: who counts as an agent, ownership, the SLA reminder, ready answers, bans and limits. */
@@ -19,17 +19,8 @@ describe('team tools', () => {
   });
   afterAll(() => desk?.close());
 
-  async function openTicket(language: 'en' | 'ru' = 'en', first = `question ${++seq}`) {
-    const { emu } = desk;
-    const user = emu.createUser({ first_name: `Customer${seq}`, language_code: language });
-    await chooseCategory(emu, user, { language });
-    emu.userSendText(user.id, first);
-    await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
-    const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(` · ${first}`)), { what: 'the topic' });
-    await emu.waitFor(() => copyIn(topic.message_thread_id, first), { what: 'the first copy' });
-    return { user, threadId: topic.message_thread_id, ticketId: Number(/^#(\d+)/.exec(topic.name)![1]) };
-  }
-  const copyIn = (threadId: number, text: string) => topicMessages(desk.emu, threadId).find((m) => m.from?.id === desk.emu.botUser.id && m.text === text);
+  const openTicket = (language: 'en' | 'ru' = 'en', first = `question ${++seq}`) => openTicketIn(desk.emu, first, { name: `Customer${seq}`, language });
+  const copyIn = (threadId: number, text: string) => copyInTopic(desk.emu, threadId, text);
   const botInTopic = (threadId: number, pattern: RegExp): TgMessage[] =>
     topicMessages(desk.emu, threadId).filter((m) => m.from?.id === desk.emu.botUser.id && pattern.test(m.text ?? ''));
   const card = (threadId: number) => topicMessages(desk.emu, threadId)[0];

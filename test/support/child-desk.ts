@@ -1,7 +1,7 @@
 import { AddressInfo, createServer } from 'node:net';
 import { Pool } from 'pg';
 import { BotApiEmulator, EmulatorOptions } from '../../src/sandbox/emulator';
-import { ChildApp, buildApp } from './child-app';
+import { ChildApp, buildApp, childEnv } from './child-app';
 import { createTestDatabase } from './database';
 
 /**
@@ -38,20 +38,9 @@ export async function startChildDesk(options: { env?: Record<string, string>; em
   await emu.start();
   const database = await createTestDatabase();
   const port = await freePort();
-  const app = new ChildApp({
-    BOT_TOKEN: emu.token,
-    SUPPORT_CHAT_ID: String(emu.supportChatId),
-    TELEGRAM_API_ROOT: emu.apiRoot,
-    DATABASE_URL: database.url,
-    PORT: String(port),
-    DEFAULT_LANGUAGE: 'ru',
-    SUPPORT_LANGUAGE: 'en',
-    RATE_LIMIT_GROUP_PER_MINUTE: '6000',
-    RATE_LIMIT_GROUP_PER_SECOND: '100',
-    RATE_LIMIT_CHAT_BURST: '50',
-    LOG_LEVEL: 'warn',
-    ...options.env,
-  });
+  const app = new ChildApp(
+    childEnv(emu, database.url, { PORT: String(port), DEFAULT_LANGUAGE: 'ru', SUPPORT_LANGUAGE: 'en', LOG_LEVEL: 'warn', ...options.env }),
+  );
   const pool = new Pool({ connectionString: database.url, max: 2 });
   pool.on('error', () => undefined);
   const close = async () => {

@@ -8,6 +8,7 @@ import { createRootLogger, nestLoggerFor } from '../../src/logging/logger';
 import { BotApiEmulator, EmulatorOptions } from '../../src/sandbox/emulator';
 import type { TgMessage, TgUser } from '../../src/sandbox/emulator';
 import { createTestDatabase } from './database';
+import { topicMessages } from './topic-view';
 
 /** The real app, on its own database, polling the Bot API emulator over HTTP. */
 export interface TestDesk {
@@ -148,6 +149,35 @@ export async function chooseCategory(
 /** The acknowledgement the bot sent in reply to a customer's message. */
 export function ackFor(emu: BotApiEmulator, userId: number): TgMessage | undefined {
   return botMessages(emu, userId).find((m) => /Thank you for your request|Спасибо за ваше обращение/.test(m.text ?? ''));
+}
+
+/** The bot's message in a topic whose text is exactly `text` (a customer message's copy). */
+export function copyInTopic(emu: BotApiEmulator, threadId: number, text: string): TgMessage | undefined {
+  return topicMessages(emu, threadId).find((m) => m.from?.id === emu.botUser.id && m.text === text);
+}
+
+export interface OpenedTicket {
+  user: TgUser;
+  threadId: number;
+  /** The customer's first message, as sent. */
+  first: TgMessage;
+  ticketId: number;
+}
+
+/**
+ * A new customer (named `name`) picks a topic and writes `first`; resolves once the ticket is
+ * acknowledged and its first message is in its topic, so the group's own sends are done before a test
+ * goes on (or injects a fault).
+ */
+export async function openTicket(emu: BotApiEmulator, first: string, opts: { name: string; language?: 'ru' | 'en' }): Promise<OpenedTicket> {
+  const language = opts.language ?? 'en';
+  const user = emu.createUser({ first_name: opts.name, language_code: language });
+  await chooseCategory(emu, user, { language });
+  const sent = emu.userSendText(user.id, first);
+  await emu.waitFor(() => ackFor(emu, user.id), { what: 'the acknowledgement' });
+  const topic = await emu.waitFor(() => emu.topics().find((t) => t.name.endsWith(` · ${first}`)), { what: 'the topic' });
+  await emu.waitFor(() => copyInTopic(emu, topic.message_thread_id, first), { what: 'the first copy' });
+  return { user, threadId: topic.message_thread_id, first: sent, ticketId: Number(/^#(\d+)/.exec(topic.name)![1]) };
 }
 
 /** Waits until the update handler has finished with an update: the poller asked for the next offset. */
