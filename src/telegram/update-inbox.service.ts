@@ -20,6 +20,8 @@ const REDRIVE_EVERY_MS = 1000;
 const REDRIVE_BATCH = 100;
 /** Handled updates are marked together, once per this many ms (a burst's hundred updates are a few statements). */
 const MARK_EVERY_MS = 10;
+/** How many of the updates marked handled lately are remembered (see accept). */
+const MARKED_KEPT = 5000;
 
 /**
  * The durable inbox. `accept` stores updates in PostgreSQL and only then returns, so the caller confirms
@@ -38,6 +40,8 @@ export class UpdateInbox {
   private readonly deferred = new Set<string>();
   /** Updates this instance holds (queued or being handled): their leases are renewed. */
   private readonly inHand = new Set<number>();
+  /** Updates this instance marked handled lately (see accept). */
+  private readonly marked = new Set<number>();
   private renewal?: NodeJS.Timeout;
   private handler?: (update: Update) => Promise<void>;
   private timer?: NodeJS.Timeout;
@@ -86,7 +90,9 @@ export class UpdateInbox {
       const update = byId.get(updateId)!;
       // An older update of this chat is pending that this instance does not hold (another instance has
       // it, or an attempt failed): this one waits in the inbox, so the chat's order holds across instances.
-      if (olderPending.some((id) => !this.inHand.has(id) && !byId.has(id))) {
+      // One this instance marked handled while the store ran is not pending any more, though the store's
+      // snapshot still saw it so.
+      if (olderPending.some((id) => !this.inHand.has(id) && !this.marked.has(id) && !byId.has(id))) {
         void this.inbox.release(updateId).catch(() => undefined);
         continue;
       }
@@ -139,11 +145,23 @@ export class UpdateInbox {
       const ids = [...this.unmarked].filter((id) => !this.beingMarked.has(id));
       this.marking = undefined;
       for (const id of ids) this.beingMarked.add(id);
-      await this.inbox.markHandled(ids).catch((error: Error) => this.logger.warn(`update(s) ${ids.join(', ')}: handled, not marked: ${error.message}`));
+      const marked = await this.inbox.markHandled(ids).then(
+        () => true,
+        (error: Error) => {
+          this.logger.warn(`update(s) ${ids.join(', ')}: handled, not marked: ${error.message}`);
+          return false;
+        },
+      );
       for (const id of ids) {
         this.beingMarked.delete(id);
         this.unmarked.delete(id);
         this.inHand.delete(id);
+        if (marked) this.marked.add(id);
+      }
+      // Only the last few thousand matter (the ones a store running now may have seen pending).
+      for (const id of this.marked) {
+        if (this.marked.size <= MARKED_KEPT) break;
+        this.marked.delete(id);
       }
     });
   }
