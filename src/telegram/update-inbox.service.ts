@@ -80,9 +80,10 @@ export class UpdateInbox {
   /** Stores the updates; resolves once they are in PostgreSQL (throws if they could not be stored). */
   async accept(incoming: Update[]): Promise<void> {
     const receivedAt = Date.now();
-    const updates = incoming.map(storable);
+    const storables = incoming.map(storable);
+    const updates = storables.map((s) => s.update);
     const stored = await this.inbox.store(
-      updates.map((update) => ({ updateId: update.update_id, chatKey: chatKeyOf(update), payload: update })),
+      storables.map(({ update, json }) => ({ updateId: update.update_id, chatKey: chatKeyOf(update), payload: update, json })),
       LEASE_S,
     );
     const byId = new Map(updates.map((update) => [update.update_id, update]));
@@ -231,13 +232,14 @@ export class UpdateInbox {
 }
 
 /**
- * The update as PostgreSQL can keep it: a NUL character (U+0000) is refused in jsonb and text alike,
- * so one such message would stop its whole batch from being stored, and so confirmed, for good. It is
- * invisible anyway; it becomes U+FFFD (the replacement character). Anything else is kept as it came.
+ * The update as PostgreSQL can keep it, and its JSON (written once, for the store too): a NUL character
+ * (U+0000) is refused in jsonb and text alike, so one such message would stop its whole batch from being
+ * stored, and so confirmed, for good. It is invisible anyway; it becomes U+FFFD (the replacement
+ * character). Anything else is kept as it came.
  */
-export function storable(update: Update): Update {
+export function storable(update: Update): { update: Update; json: string } {
   const json = JSON.stringify(update);
-  if (!json.includes('\\u0000')) return update;
-  return JSON.parse(json, (_key, value: unknown) => (typeof value === 'string' ? value.replace(/\u0000/g, '\uFFFD') : value)) as Update;
+  if (!json.includes('\\u0000')) return { update, json };
+  const clean = JSON.parse(json, (_key, value: unknown) => (typeof value === 'string' ? value.replace(/\u0000/g, '\uFFFD') : value)) as Update;
+  return { update: clean, json: JSON.stringify(clean) };
 }
-

@@ -30,9 +30,10 @@ export class InboxRepository {
 
   /**
    * Stores updates not seen before, leased to the caller for `leaseSeconds`, and returns them. A
-   * redelivered update is not returned: it is handled (or will be) from its first copy.
+   * redelivered update is not returned: it is handled (or will be) from its first copy. `json`: the
+   * payload already serialised, when the caller has it.
    */
-  async store(updates: { updateId: number; chatKey: string; payload: Update }[], leaseSeconds: number): Promise<StoredUpdate[]> {
+  async store(updates: { updateId: number; chatKey: string; payload: Update; json?: string }[], leaseSeconds: number): Promise<StoredUpdate[]> {
     if (!updates.length) return [];
     // The outer SELECT sees the table as it was before this INSERT: batch-mates are not each other's "older".
     const rows: { update_id: string; older_pending: string[] }[] = await this.dataSource.query(
@@ -48,7 +49,7 @@ export class InboxRepository {
          SELECT o.update_id FROM telegram_inbox o WHERE o.chat_key = i.chat_key AND o.update_id < i.update_id AND ${pending('o')}
        ) AS older_pending
        FROM inserted i ORDER BY i.update_id`,
-      [updates.map((u) => u.updateId), updates.map((u) => u.chatKey), updates.map((u) => JSON.stringify(u.payload)), leaseSeconds],
+      [updates.map((u) => u.updateId), updates.map((u) => u.chatKey), updates.map((u) => u.json ?? JSON.stringify(u.payload)), leaseSeconds],
     );
     return rows.map((row) => ({ updateId: Number(row.update_id), olderPending: row.older_pending.map(Number) }));
   }
