@@ -1,8 +1,7 @@
 import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
 import { ChildApp, buildApp, childEnv, startPollingChild, stopChildren } from './support/child-app';
 import { AddressInfo, createServer } from 'node:net';
-import { Client } from 'pg';
-import { createTestDatabase } from './support/database';
+import { createTestDatabase, queryOnce } from './support/database';
 import { ackFor, botMessages, chooseCategory } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
@@ -18,15 +17,7 @@ describe('crash safety (built app, SIGKILL)', () => {
   let env: Record<string, string>;
   const children: ChildApp[] = [];
 
-  const sql = async (text: string) => {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      return (await client.query(text)).rows;
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = <T>(text: string) => queryOnce<T>(database.url, text);
 
   const startApp = () => startPollingChild(emu, env, children);
 
@@ -67,8 +58,8 @@ describe('crash safety (built app, SIGKILL)', () => {
     const copiesAtKill = users.filter((_, i) => (liveTopicWith(emu, i)?.copies ?? 0) >= 1).length;
     // Copies requested but not recorded when the process died: Telegram may or may not have made them.
     const uncertain = (
-      await sql(`SELECT text FROM ticket_messages WHERE copy_started_at IS NOT NULL AND copied_at IS NULL`)
-    ).map((r: { text: string }) => r.text);
+      await sql<{ text: string }>(`SELECT text FROM ticket_messages WHERE copy_started_at IS NOT NULL AND copied_at IS NULL`)
+    ).map((r) => r.text);
 
     emu.setFault('createForumTopic', { latencyMs: 50 });
     emu.setFault('sendMessage', null);
@@ -94,7 +85,7 @@ describe('crash safety (built app, SIGKILL)', () => {
     const repeats = (method: string) => Number(new RegExp(`^helpdesk_telegram_unknown_outcome_repeats_total\\{method="${method}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
     const copyRepeats = repeats('sendMessage') + repeats('copyMessage') + repeats('copyMessages');
 
-    const [stats] = await sql(
+    const [stats] = await sql<{ retried: string; removed: string }>(
       `SELECT count(*) FILTER (WHERE topic_attempts > 1) AS retried, COALESCE(sum(duplicate_topics), 0) AS removed FROM tickets`,
     );
     process.stdout.write(

@@ -1,11 +1,10 @@
 import { createServer, request, Server } from 'node:http';
 import { AddressInfo, createServer as createNetServer } from 'node:net';
-import { Client } from 'pg';
 import { DEFAULT_POOL_SIZE } from '../src/database/data-source-options';
 import { PG_BOSS_POOL_SIZE } from '../src/jobs/pg-boss.driver';
 import { BotApiEmulator, TgUser } from '../src/sandbox/emulator';
 import { ChildApp, buildApp, childEnv } from './support/child-app';
-import { createTestDatabase } from './support/database';
+import { createTestDatabase, queryOnce } from './support/database';
 import { botMessages, chooseCategory, sleep } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
@@ -76,15 +75,7 @@ describe('two webhook instances on a stock PostgreSQL, one of them killed', () =
   let balancer: Balancer;
   const children: { app: ChildApp; port: number }[] = [];
 
-  const sql = async <T>(text: string): Promise<T[]> => {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      return (await client.query(text)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = <T>(text: string) => queryOnce<T>(database.url, text);
 
   beforeAll(async () => {
     buildApp();

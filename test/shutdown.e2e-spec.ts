@@ -1,7 +1,6 @@
-import { Client } from 'pg';
 import { BotApiEmulator } from '../src/sandbox/emulator';
 import { ChildApp, buildApp, childEnv, startPollingChild, stopChildren } from './support/child-app';
-import { createTestDatabase } from './support/database';
+import { createTestDatabase, queryOnce } from './support/database';
 import { ackFor, botMessages, chooseCategory, sleep } from './support/test-desk';
 import { topicMessages } from './support/topic-view';
 
@@ -21,15 +20,7 @@ describe('SIGTERM while a job waits for Telegram (built app)', () => {
   let env: Record<string, string>;
   const children: ChildApp[] = [];
 
-  const sql = async <T>(text: string, values: unknown[] = []): Promise<T[]> => {
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  };
+  const sql = <T>(text: string, values: unknown[] = []) => queryOnce<T>(database.url, text, values);
 
   const startApp = () => startPollingChild(emu, env, children);
 

@@ -61,3 +61,17 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
     },
   };
 }
+
+/**
+ * One query on a connection of its own, closed after: for tests whose apps are other processes (and
+ * may be killed), so no pool of the test's outlives a database they drop or restart.
+ */
+export async function queryOnce<T = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
